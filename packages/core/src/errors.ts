@@ -1,0 +1,169 @@
+/**
+ * Every error the library throws on purpose is an {@link RgeError} with a stable `code`, so callers can
+ * branch on `err.code` instead of parsing messages. Messages say what was expected, what was found, and
+ * how to fix it.
+ */
+
+/** Stable machine-readable error codes. Never renamed once released. */
+export type RgeErrorCode =
+  | "RGE_BUNDLE_NOT_FOUND"
+  | "RGE_BUNDLE_INCOMPLETE"
+  | "RGE_BUNDLE_MISMATCH"
+  | "RGE_ONNX_INVALID"
+  | "RGE_IMAGE_UNDECODABLE"
+  | "RGE_IMAGE_TOO_LARGE"
+  | "RGE_IMAGE_UNSUPPORTED_SOURCE"
+  | "RGE_EMPTY_INPUT"
+  | "RGE_INPUT_TOO_LONG"
+  | "RGE_UNKNOWN_DEVICE"
+  | "RGE_DEVICE_UNAVAILABLE"
+  | "RGE_UNKNOWN_DTYPE"
+  | "RGE_NETWORK_DISABLED"
+  | "RGE_ABORTED"
+  | "RGE_DISPOSED"
+  | "RGE_INVALID_OPTION"
+  | "RGE_CHECKPOINT_INVALID"
+  | "RGE_INTERNAL";
+
+/** Base class of every error thrown by RGE packages. */
+export class RgeError extends Error {
+  readonly code: RgeErrorCode;
+
+  constructor(code: RgeErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** The bundle directory (or one of its required files) does not exist. */
+export class BundleNotFoundError extends RgeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("RGE_BUNDLE_NOT_FOUND", message, options);
+  }
+}
+
+/** The bundle exists but lacks files the runtime needs. `missing` lists them relative to the bundle. */
+export class BundleIncompleteError extends RgeError {
+  readonly missing: string[];
+  constructor(message: string, missing: string[]) {
+    super("RGE_BUNDLE_INCOMPLETE", message);
+    this.missing = missing;
+  }
+}
+
+/** The bundle's configs and its ONNX graphs disagree (names, shapes, token ids). */
+export class BundleMismatchError extends RgeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("RGE_BUNDLE_MISMATCH", message, options);
+  }
+}
+
+/** An ONNX file could not be parsed or loaded by ONNX Runtime. */
+export class OnnxInvalidError extends RgeError {
+  readonly file: string;
+  constructor(message: string, file: string, options?: { cause?: unknown }) {
+    super("RGE_ONNX_INVALID", message, options);
+    this.file = file;
+  }
+}
+
+/** The image bytes could not be decoded. */
+export class ImageDecodeError extends RgeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("RGE_IMAGE_UNDECODABLE", message, options);
+  }
+}
+
+/** The decoded image has more pixels than `maxImagePixels` allows (a guard against decompression bombs). */
+export class ImageTooLargeError extends RgeError {
+  constructor(message: string) {
+    super("RGE_IMAGE_TOO_LARGE", message);
+  }
+}
+
+/** The image source kind is not accepted (unknown URL scheme, URL without network permission, wrong type). */
+export class ImageSourceError extends RgeError {
+  constructor(message: string) {
+    super("RGE_IMAGE_UNSUPPORTED_SOURCE", message);
+  }
+}
+
+/** An input carries neither text nor an image. */
+export class EmptyInputError extends RgeError {
+  constructor(message: string) {
+    super("RGE_EMPTY_INPUT", message);
+  }
+}
+
+/** The prompt is longer than the model's context allows. */
+export class InputTooLongError extends RgeError {
+  readonly tokens: number;
+  readonly limit: number;
+  constructor(message: string, tokens: number, limit: number) {
+    super("RGE_INPUT_TOO_LONG", message);
+    this.tokens = tokens;
+    this.limit = limit;
+  }
+}
+
+/** The device name is not one the library knows. */
+export class UnknownDeviceError extends RgeError {
+  constructor(message: string) {
+    super("RGE_UNKNOWN_DEVICE", message);
+  }
+}
+
+/** The device is known but ONNX Runtime could not use it on this machine. */
+export class DeviceUnavailableError extends RgeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("RGE_DEVICE_UNAVAILABLE", message, options);
+  }
+}
+
+/** The dtype name is not one the library knows. */
+export class UnknownDtypeError extends RgeError {
+  constructor(message: string) {
+    super("RGE_UNKNOWN_DTYPE", message);
+  }
+}
+
+/** Code tried to reach the network while the caller did not allow it. */
+export class NetworkDisabledError extends RgeError {
+  constructor(message: string) {
+    super("RGE_NETWORK_DISABLED", message);
+  }
+}
+
+/** The call was cancelled through its AbortSignal. */
+export class AbortedError extends RgeError {
+  constructor(message = "The operation was aborted.", options?: { cause?: unknown }) {
+    super("RGE_ABORTED", message, options);
+  }
+}
+
+/** The model was used after `dispose()`. */
+export class DisposedError extends RgeError {
+  constructor(message = "This RGE model has been disposed; load it again to keep using it.") {
+    super("RGE_DISPOSED", message);
+  }
+}
+
+/** An option has a value outside its allowed range or type. */
+export class InvalidOptionError extends RgeError {
+  constructor(message: string) {
+    super("RGE_INVALID_OPTION", message);
+  }
+}
+
+/** A Hugging Face checkpoint cannot be converted (missing shard, wrong architecture, truncated file). */
+export class CheckpointInvalidError extends RgeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("RGE_CHECKPOINT_INVALID", message, options);
+  }
+}
+
+/** Throws {@link AbortedError} when the signal is aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortedError(undefined, { cause: signal.reason });
+}
