@@ -1,0 +1,15 @@
+/**
+ * What the reference `generate()` does with a checkpoint's `generation_config.json`, reduced to what
+ * changes greedy decoding. RGE's reference passes only `max_new_tokens` and `eos_token_id=<emb>`, so the
+ * rest (e.g. a repetition penalty) comes from this file. Sampling settings (`do_sample` with a tiny
+ * temperature, top-k, top-p) do not move the argmax and are ignored; the runtime always decodes greedily.
+ */
+export interface GenerationSettings {
+  /** HF `repetition_penalty`: logits of tokens already in the row are divided (positive) or multiplied (negative) by it. */
+  repetitionPenalty: number;
+}
+
+export function parseGenerationSettings(json: Record<string, unknown> | undefined): GenerationSettings {
+  const penalty = json?.repetition_penalty;
+  return { repetitionPenalty: typeof penalty === "number" && penalty > 0 ? penalty : 1 };
+}

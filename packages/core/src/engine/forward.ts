@@ -1,0 +1,131 @@
+import * as ort from "onnxruntime-node";
+import { DECODER_IO } from "../graph/qwen2-5-vl/decoder-graph.js";
+import { EMBED_TOKENS_IO } from "../graph/qwen2-5-vl/embed-tokens-graph.js";
+import { VISION_IO } from "../graph/qwen2-5-vl/vision-graph.js";
+import type { Qwen25VlConfig } from "../graph/qwen2-5-vl/config.js";
+import { KvCache } from "./kv-cache.js";
+import type { PreparedItem } from "./prepared-item.js";
+import type { Sessions } from "./sessions.js";
+
+/** What one decoder call returns, for the rows of the batch in order. */
+export interface DecoderStep {
+  /** `[B, S, H]` final-norm hidden states. */
+  hidden: Float32Array;
+  /** `[B, k, V]` logits for the last k positions. */
+  logits: Float32Array;
+  seqLen: number;
+  cache: KvCache;
+}
+
+export class Forward {
+  constructor(
+    private readonly sessions: Sessions,
+    private readonly config: Qwen25VlConfig,
+    private readonly padTokenId: number,
+  ) {}
+
+  /** Runs the vision encoder on one image: `[patches, patchDim]` → `[tokens, H]`. */
+  async encodeImage(pixelValues: Float32Array, grid: [number, number, number]): Promise<Float32Array> {
+    const patches = grid[0] * grid[1] * grid[2];
+    const out = await this.sessions.visionEncoder.run({
+      [VISION_IO.pixelValues]: new ort.Tensor("float32", pixelValues, [patches, pixelValues.length / patches]),
+      [VISION_IO.imageGridThw]: new ort.Tensor("int64", BigInt64Array.from(grid.map(BigInt)), [1, 3]),
+    });
+    return out[VISION_IO.imageFeatures]!.data as Float32Array;
+  }
+
+  async embedTokens(ids: BigInt64Array, batch: number, seqLen: number): Promise<Float32Array> {
+    const out = await this.sessions.embedTokens.run({
+      [EMBED_TOKENS_IO.inputIds]: new ort.Tensor("int64", ids, [batch, seqLen]),
+    });
+    return out[EMBED_TOKENS_IO.inputsEmbeds]!.data as Float32Array;
+  }
+
+  /**
+   * Prefill: left-pads the rows to one length, merges image features at the image-pad positions, and runs
+   * the decoder with an empty cache. Logits are computed for the last `logitsToKeep` positions only.
+   */
+  async prefill(items: readonly PreparedItem[], logitsToKeep: number): Promise<DecoderStep> {
+    const { text, imageTokenId } = this.config;
+    const batch = items.length;
+    const seqLen = Math.max(...items.map((it) => it.ids.length));
+    const ids = new BigInt64Array(batch * seqLen).fill(BigInt(this.padTokenId));
+    const mask = new BigInt64Array(batch * seqLen);
+    const positions = new BigInt64Array(3 * batch * seqLen).fill(1n);
+    items.forEach((item, b) => {
+      const pad = seqLen - item.ids.length;
+      for (let s = 0; s < item.ids.length; s++) {
+        const at = b * seqLen + pad + s;
+        ids[at] = BigInt(item.ids[s]!);
+        mask[at] = 1n;
+        positions[at] = BigInt(item.positions.t[s]!);
+        positions[batch * seqLen + at] = BigInt(item.positions.h[s]!);
+        positions[2 * batch * seqLen + at] = BigInt(item.positions.w[s]!);
+      }
+    });
+    const embeds = await this.embedTokens(ids, batch, seqLen);
+    for (let b = 0; b < batch; b++) {
+      const item = items[b]!;
+      if (item.images.length === 0) continue;
+      const pad = seqLen - item.ids.length;
+      let cursor = 0;
+      for (const image of item.images) {
+        const features = await this.encodeImage(image.pixelValues, image.grid);
+        for (let row = 0; row < features.length / text.hiddenSize; row++) {
+          while (item.ids[cursor] !== imageTokenId) cursor++;
+          const at = (b * seqLen + pad + cursor) * text.hiddenSize;
+          embeds.set(features.subarray(row * text.hiddenSize, (row + 1) * text.hiddenSize), at);
+          cursor++;
+        }
+      }
+    }
+    const cache = KvCache.empty(text.numLayers, batch, text.numKvHeads, text.headDim);
+    cache.mask = new BigInt64Array(0);
+    return this.decode(embeds, seqLen, mask, positions, cache, logitsToKeep);
+  }
+
+  /** One decode step: feeds one token per row at the given positions, appending to the cache. */
+  async step(tokens: readonly number[], nextPositions: readonly number[], cache: KvCache): Promise<DecoderStep> {
+    const batch = tokens.length;
+    const embeds = await this.embedTokens(BigInt64Array.from(tokens, BigInt), batch, 1);
+    const positions = new BigInt64Array(3 * batch);
+    for (let axis = 0; axis < 3; axis++) {
+      for (let b = 0; b < batch; b++) positions[axis * batch + b] = BigInt(nextPositions[b]!);
+    }
+    return this.decode(embeds, 1, cache.maskWith(1), positions, cache, 1);
+  }
+
+  private async decode(
+    embeds: Float32Array,
+    seqLen: number,
+    mask: BigInt64Array,
+    positions: BigInt64Array,
+    cache: KvCache,
+    logitsToKeep: number,
+  ): Promise<DecoderStep> {
+    const { text } = this.config;
+    const batch = cache.batch;
+    const feeds: Record<string, ort.Tensor> = {
+      [DECODER_IO.inputsEmbeds]: new ort.Tensor("float32", embeds, [batch, seqLen, text.hiddenSize]),
+      [DECODER_IO.attentionMask]: new ort.Tensor("int64", mask, [batch, mask.length / batch]),
+      [DECODER_IO.positionIds]: new ort.Tensor("int64", positions, [3, batch, seqLen]),
+      [DECODER_IO.numLogitsToKeep]: new ort.Tensor("int64", BigInt64Array.from([BigInt(logitsToKeep)]), []),
+    };
+    cache.layers.forEach((layer, i) => {
+      feeds[DECODER_IO.pastKey(i)] = layer.key;
+      feeds[DECODER_IO.pastValue(i)] = layer.value;
+    });
+    const out = await this.sessions.decoder.run(feeds);
+    const next = new KvCache(
+      cache.layers.map((_, i) => ({ key: out[DECODER_IO.presentKey(i)]!, value: out[DECODER_IO.presentValue(i)]! })),
+      mask,
+      batch,
+    );
+    return {
+      hidden: out[DECODER_IO.lastHiddenState]!.data as Float32Array,
+      logits: out[DECODER_IO.logits]!.data as Float32Array,
+      seqLen,
+      cache: next,
+    };
+  }
+}

@@ -1,0 +1,70 @@
+import * as ort from "onnxruntime-node";
+
+/**
+ * The decoder's KV cache for a batch, with its attention mask. Rows can leave (a finished rationale)
+ * without disturbing the others: their slices are dropped and, when every remaining row has padding at
+ * the left, those columns go too, so long-running rows do not keep paying for short finished ones.
+ */
+export class KvCache {
+  constructor(
+    /** Per layer: key and value tensors `[B, kvHeads, T, headDim]`. */
+    public layers: { key: ort.Tensor; value: ort.Tensor }[],
+    /** `[B, T]`, 1 for real tokens, 0 for left padding. */
+    public mask: BigInt64Array,
+    public batch: number,
+  ) {}
+
+  static empty(layers: number, batch: number, kvHeads: number, headDim: number): KvCache {
+    const empty = () => new ort.Tensor("float32", new Float32Array(0), [batch, kvHeads, 0, headDim]);
+    return new KvCache(
+      Array.from({ length: layers }, () => ({ key: empty(), value: empty() })),
+      new BigInt64Array(0),
+      batch,
+    );
+  }
+
+  get length(): number {
+    return this.mask.length / Math.max(this.batch, 1);
+  }
+
+  /** Mask for the next step: the cache's mask plus `newTokens` real columns. */
+  maskWith(newTokens: number): BigInt64Array {
+    const t = this.length;
+    const out = new BigInt64Array(this.batch * (t + newTokens)).fill(1n);
+    for (let b = 0; b < this.batch; b++) out.set(this.mask.subarray(b * t, (b + 1) * t), b * (t + newTokens));
+    return out;
+  }
+
+  /** Keeps only `rows` (in that order), then drops leading columns that are padding in every kept row. */
+  retain(rows: readonly number[]): void {
+    const t = this.length;
+    let drop = t;
+    for (const r of rows) {
+      let pad = 0;
+      while (pad < t && this.mask[r * t + pad] === 0n) pad++;
+      drop = Math.min(drop, pad);
+    }
+    if (rows.length === this.batch && rows.every((r, i) => r === i) && drop === 0) return;
+    const keep = t - drop;
+    const mask = new BigInt64Array(rows.length * keep);
+    rows.forEach((r, i) => mask.set(this.mask.subarray(r * t + drop, (r + 1) * t), i * keep));
+    this.layers = this.layers.map(({ key, value }) => ({ key: gatherRows(key, rows, drop), value: gatherRows(value, rows, drop) }));
+    this.mask = mask;
+    this.batch = rows.length;
+  }
+}
+
+/** Copies the given batch rows of a `[B, H, T, D]` tensor, skipping the first `drop` time steps. */
+function gatherRows(tensor: ort.Tensor, rows: readonly number[], drop: number): ort.Tensor {
+  const [, heads, t, d] = tensor.dims as [number, number, number, number];
+  const src = tensor.data as Float32Array;
+  const keep = t - drop;
+  const out = new Float32Array(rows.length * heads * keep * d);
+  rows.forEach((r, i) => {
+    for (let h = 0; h < heads; h++) {
+      const from = ((r * heads + h) * t + drop) * d;
+      out.set(src.subarray(from, from + keep * d), (i * heads + h) * keep * d);
+    }
+  });
+  return new ort.Tensor("float32", out, [rows.length, heads, keep, d]);
+}

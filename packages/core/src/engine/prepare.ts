@@ -1,0 +1,114 @@
+import type { PreTrainedTokenizer } from "@huggingface/transformers";
+import { EmptyInputError, InputTooLongError, InvalidOptionError, throwIfAborted } from "../errors.js";
+import type { Qwen25VlConfig } from "../graph/qwen2-5-vl/config.js";
+import {
+  imageTokenCount,
+  loadImage,
+  preprocessImage,
+  type ImageProcessorConfig,
+  type ImageSource,
+} from "../preprocess/image/index.js";
+import { expandImagePads, userText, type InputRole, type PromptTokens } from "../preprocess/prompt.js";
+import { ropePositions } from "../preprocess/rope-index.js";
+import type { PreparedItem } from "./prepared-item.js";
+
+/** A query or a document: text, an image, or both, with an optional instruction. */
+export interface RgeInput {
+  /** The text of the query or document. */
+  text?: string;
+  /** A file path, `file://`/`data:` URL, http(s) URL (only with `allowNetwork`), or encoded image bytes. */
+  image?: ImageSource;
+  /**
+   * Task instruction put before the text. Default: a retrieval instruction for queries and a one-word
+   * summary prefix for documents (see `DEFAULT_INSTRUCTIONS`); `null` sends the text alone.
+   */
+  instruction?: string | null;
+}
+
+export interface PrepareSettings {
+  allowNetwork: boolean;
+  maxImagePixels?: number;
+  /** Longest prompt + rationale in tokens. */
+  maxTokens: number;
+}
+
+/** Turns inputs into token ids, preprocessed images and M-RoPE positions. */
+export class InputPreparer {
+  private readonly reserved: string[];
+
+  constructor(
+    private readonly tokenizer: PreTrainedTokenizer,
+    private readonly tokens: PromptTokens,
+    private readonly config: Qwen25VlConfig,
+    private readonly imageConfig: ImageProcessorConfig,
+    private readonly settings: PrepareSettings,
+  ) {
+    this.reserved = [tokens.visionStart, tokens.imagePad, tokens.visionEnd, tokens.emb];
+  }
+
+  /**
+   * @param role query or target (picks the default instruction)
+   * @param withEmb append `<emb>` after the generation prompt (targets, and queries without reasoning)
+   * @param budget tokens that will be generated after the prompt (0 for one forward pass)
+   */
+  async prepare(input: RgeInput, role: InputRole, withEmb: boolean, budget: number, signal?: AbortSignal): Promise<PreparedItem> {
+    const text = validate(input);
+    for (const token of this.reserved) {
+      if (text?.includes(token) || input.instruction?.includes(token)) {
+        throw new InvalidOptionError(`Input text contains the reserved token ${token}; remove it (images go in \`image\`).`);
+      }
+    }
+    const hasImage = input.image !== undefined && input.image !== null;
+    const images = [];
+    if (hasImage) {
+      const rgb = await loadImage(input.image!, {
+        allowNetwork: this.settings.allowNetwork,
+        ...(this.settings.maxImagePixels !== undefined ? { maxImagePixels: this.settings.maxImagePixels } : {}),
+        ...(signal ? { signal } : {}),
+      });
+      throwIfAborted(signal);
+      const processed = preprocessImage(rgb, this.imageConfig);
+      images.push({ pixelValues: processed.pixelValues, grid: processed.grid });
+    }
+    const user = userText({ ...(text !== undefined ? { text } : {}), hasImage, instruction: input.instruction }, role, this.tokens);
+    const rendered = this.tokenizer.apply_chat_template([{ role: "user", content: user }], {
+      tokenize: false,
+      add_generation_prompt: true,
+    }) as string;
+    const prompt = expandImagePads(
+      rendered + (withEmb ? this.tokens.emb : ""),
+      this.tokens.imagePad,
+      images.map((im) => imageTokenCount(im.grid, this.config.vision.spatialMergeSize)),
+    );
+    const ids = this.tokenizer.encode(prompt, { add_special_tokens: false });
+    if (ids.length + budget > this.settings.maxTokens) {
+      throw new InputTooLongError(
+        `Input is ${ids.length} tokens${budget ? ` plus up to ${budget} generated` : ""}, over the limit of ` +
+          `${this.settings.maxTokens}. Shorten the text, use a smaller image, or lower maxNewTokens.`,
+        ids.length + budget,
+        this.settings.maxTokens,
+      );
+    }
+    const positions = ropePositions(
+      ids,
+      images.map((im) => im.grid),
+      this.config.imageTokenId,
+      this.config.vision.spatialMergeSize,
+    );
+    return { ids, images, positions };
+  }
+}
+
+function validate(input: RgeInput): string | undefined {
+  if (input === null || typeof input !== "object") {
+    throw new EmptyInputError(`Expected an input object like { text, image }, got ${input === null ? "null" : typeof input}.`);
+  }
+  if (input.text !== undefined && typeof input.text !== "string") {
+    throw new InvalidOptionError(`"text" must be a string, got ${typeof input.text}.`);
+  }
+  const hasText = typeof input.text === "string" && input.text.trim().length > 0;
+  if (!hasText && (input.image === undefined || input.image === null)) {
+    throw new EmptyInputError("Input has neither text nor an image; give at least one.");
+  }
+  return hasText ? input.text : undefined;
+}

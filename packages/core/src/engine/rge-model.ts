@@ -1,0 +1,298 @@
+import { PreTrainedTokenizer } from "@huggingface/transformers";
+import { parseDtype, type RgeDtype } from "../bundle/dtype.js";
+import { downloadBundle } from "../bundle/hub-download.js";
+import { isHubId, readBundle, type Bundle } from "../bundle/load-bundle.js";
+import { AbortedError, BundleMismatchError, DisposedError, InvalidOptionError, NetworkDisabledError, RgeError } from "../errors.js";
+import { imageProcessorConfigFromJson } from "../preprocess/image/index.js";
+import type { PromptTokens } from "../preprocess/prompt.js";
+import { parseDevice, type RgeDevice } from "./device.js";
+import { encodeTargetBatch } from "./encode-targets.js";
+import { Forward } from "./forward.js";
+import { InputPreparer, type RgeInput } from "./prepare.js";
+import type { PreparedItem } from "./prepared-item.js";
+import { reasonBatch } from "./reason.js";
+import { createSessions, type Sessions } from "./sessions.js";
+import { WorkQueue, type Pending } from "./work-queue.js";
+
+/** Options of {@link loadRgeModel}. */
+export interface LoadRgeModelOptions {
+  /** Where to run: "cpu" (default), "cuda", "webgpu", or "auto" (first that works, falling back to CPU with a warning). */
+  device?: RgeDevice;
+  /** Weight precision; picks the graph files by suffix. Default "fp32". */
+  dtype?: RgeDtype;
+  /** Rationale budget per query, counting the final `<emb>`. Default: the bundle's (128 for RGE). */
+  maxNewTokens?: number;
+  /** Most inputs run together in one batch. Default 8. */
+  batchSize?: number;
+  /** Allow downloading a bundle by hub id and fetching http(s) images. Default false: nothing touches the network. */
+  allowNetwork?: boolean;
+  /** Hub revision and cache directory for downloads (see `downloadBundle`). */
+  revision?: string;
+  cacheDir?: string;
+  /** ONNX Runtime intra-op threads. Default: ONNX Runtime's choice. */
+  threads?: number;
+  /** Bounds on image size in pixels after resizing; default: the bundle's preprocessor_config.json. */
+  minPixels?: number;
+  maxPixels?: number;
+  /** Decoded images with more pixels are refused with `ImageTooLargeError` (decompression-bomb guard). Default 100 million. */
+  maxImagePixels?: number;
+  /** Longest prompt plus rationale, in tokens. Default: the model's `max_position_embeddings`. */
+  maxInputTokens?: number;
+  /** Receives warnings such as a device fallback. Default `console.warn`. */
+  onWarning?: (message: string) => void;
+}
+
+/** Per-call options of the embed methods. */
+export interface EmbedOptions {
+  /** Cancels the call; items not finished reject with `AbortedError`. */
+  signal?: AbortSignal;
+}
+
+export interface QueryEmbedOptions extends EmbedOptions {
+  /** Generate a rationale before embedding (default true). Off embeds the query like a document, in one pass. */
+  reasoning?: boolean;
+  /** Overrides the model's `maxNewTokens` for this call. */
+  maxNewTokens?: number;
+}
+
+/** A query embedding and the rationale the model wrote before it. */
+export interface QueryEmbedding {
+  /** Unit-length embedding (dot product = cosine similarity). */
+  embedding: Float32Array;
+  /** The generated rationale, without the final `<emb>`. Empty when reasoning is off. */
+  rationale: string;
+  /** `emb`: the model ended its rationale; `maxNewTokens`: the budget ran out first; `noReasoning`: reasoning was off. */
+  stoppedBy: "emb" | "maxNewTokens" | "noReasoning";
+  tokens: { prompt: number; generated: number };
+}
+
+/** A document (target) embedding. */
+export interface TargetEmbedding {
+  embedding: Float32Array;
+  tokens: { prompt: number };
+}
+
+/** Outcome of one item of a settled batch call. */
+export type Settled<T> = { status: "fulfilled"; value: T } | { status: "rejected"; reason: RgeError | Error };
+
+type Job = { input: RgeInput; role: "query" | "target"; reasoning: boolean; maxNewTokens: number };
+type JobResult = QueryEmbedding | TargetEmbedding;
+
+/**
+ * Loads an RGE bundle and returns a model that embeds queries (reasoning first) and documents.
+ *
+ * @example
+ * const model = await loadRgeModel("./rge-bundle");
+ * const [q] = await model.embedQueries([{ text: "What is in the image?", image: "cat.jpg" }]);
+ * console.log(q.rationale, q.stoppedBy);
+ * const docs = await model.embedTargets([{ text: "A cat and a dog." }, { image: "dog.png" }]);
+ * await model.dispose();
+ */
+export async function loadRgeModel(pathOrHubId: string, options: LoadRgeModelOptions = {}): Promise<RgeModel> {
+  const device = parseDevice(options.device ?? "cpu");
+  const dtype = parseDtype(options.dtype ?? "fp32");
+  const batchSize = options.batchSize ?? 8;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidOptionError(`batchSize must be a positive integer, got ${batchSize}.`);
+  if (options.maxNewTokens !== undefined) checkMaxNewTokens(options.maxNewTokens);
+  let dir = pathOrHubId;
+  if (isHubId(pathOrHubId)) {
+    if (!options.allowNetwork) {
+      throw new NetworkDisabledError(
+        `"${pathOrHubId}" is not a local directory. To download it from the Hugging Face hub pass { allowNetwork: true }.`,
+      );
+    }
+    dir = await downloadBundle(pathOrHubId, {
+      dtype,
+      ...(options.revision ? { revision: options.revision } : {}),
+      ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    });
+  }
+  const bundle = readBundle(dir, dtype);
+  const sessions = await createSessions(bundle, {
+    device,
+    ...(options.threads ? { threads: options.threads } : {}),
+    onWarning: options.onWarning ?? ((m) => console.warn(m)),
+  });
+  return new RgeModel(bundle, sessions, { ...options, batchSize });
+}
+
+/** A loaded RGE model. Create with {@link loadRgeModel}; call {@link RgeModel.dispose} when done. */
+export class RgeModel {
+  /** Length of every embedding this model returns. */
+  readonly dimension: number;
+  /** The execution provider in use ("cpu", "cuda" or "webgpu"). */
+  readonly device: string;
+  readonly dtype: RgeDtype;
+  readonly maxNewTokens: number;
+  private readonly tokenizer: PreTrainedTokenizer;
+  private readonly preparer: InputPreparer;
+  private readonly forward: Forward;
+  private readonly queue: WorkQueue<Job, JobResult>;
+  private disposed = false;
+
+  /** @internal use {@link loadRgeModel} */
+  constructor(
+    readonly bundle: Bundle,
+    private readonly sessions: Sessions,
+    options: LoadRgeModelOptions & { batchSize: number },
+  ) {
+    this.dimension = bundle.manifest.embeddingDim;
+    this.device = sessions.provider;
+    this.dtype = bundle.dtype;
+    this.maxNewTokens = options.maxNewTokens ?? bundle.manifest.maxNewTokens;
+    this.tokenizer = new PreTrainedTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig);
+    const tokens = promptTokens(this.tokenizer, bundle);
+    const imageConfig = imageProcessorConfigFromJson(bundle.preprocessorConfig, {
+      ...(options.minPixels !== undefined ? { minPixels: options.minPixels } : {}),
+      ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}),
+    });
+    this.preparer = new InputPreparer(this.tokenizer, tokens, bundle.config, imageConfig, {
+      allowNetwork: options.allowNetwork ?? false,
+      ...(options.maxImagePixels !== undefined ? { maxImagePixels: options.maxImagePixels } : {}),
+      maxTokens: options.maxInputTokens ?? bundle.config.text.maxPositionEmbeddings,
+    });
+    const padId = this.tokenizer.pad_token_id ?? 0;
+    this.forward = new Forward(sessions, bundle.config, padId);
+    this.queue = new WorkQueue<Job, JobResult>(
+      () => options.batchSize,
+      (batch) => this.runBatch(batch),
+    );
+  }
+
+  /** Reasons about one query, then embeds it. Concurrent calls are batched together. */
+  embedQuery(input: RgeInput, options: QueryEmbedOptions = {}): Promise<QueryEmbedding> {
+    if (this.disposed) return Promise.reject(new DisposedError());
+    const reasoning = options.reasoning ?? true;
+    const maxNewTokens = options.maxNewTokens ?? this.maxNewTokens;
+    try {
+      checkMaxNewTokens(maxNewTokens);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const job: Job = { input, role: "query", reasoning, maxNewTokens };
+    const key = reasoning ? `reason:${maxNewTokens}` : "encode";
+    return this.queue.submit(job, key, options.signal) as Promise<QueryEmbedding>;
+  }
+
+  /** Embeds queries, batched. Rejects with the first failing item's error; see {@link embedQueriesSettled} for per-item results. */
+  embedQueries(inputs: readonly RgeInput[], options: QueryEmbedOptions = {}): Promise<QueryEmbedding[]> {
+    return Promise.all(inputs.map((input) => this.embedQuery(input, options)));
+  }
+
+  /** Like {@link embedQueries}, but one bad item only fails its own slot. */
+  embedQueriesSettled(inputs: readonly RgeInput[], options: QueryEmbedOptions = {}): Promise<Settled<QueryEmbedding>[]> {
+    return settle(inputs.map((input) => this.embedQuery(input, options)));
+  }
+
+  /** Embeds one document (no reasoning: prompt + `<emb>`, one forward pass). */
+  embedTarget(input: RgeInput, options: EmbedOptions = {}): Promise<TargetEmbedding> {
+    if (this.disposed) return Promise.reject(new DisposedError());
+    const job: Job = { input, role: "target", reasoning: false, maxNewTokens: 0 };
+    return this.queue.submit(job, "encode", options.signal) as Promise<TargetEmbedding>;
+  }
+
+  /** Embeds documents, batched and bucketed by length. Rejects with the first failing item's error. */
+  embedTargets(inputs: readonly RgeInput[], options: EmbedOptions = {}): Promise<TargetEmbedding[]> {
+    return Promise.all(inputs.map((input) => this.embedTarget(input, options)));
+  }
+
+  /** Like {@link embedTargets}, but one bad item only fails its own slot. */
+  embedTargetsSettled(inputs: readonly RgeInput[], options: EmbedOptions = {}): Promise<Settled<TargetEmbedding>[]> {
+    return settle(inputs.map((input) => this.embedTarget(input, options)));
+  }
+
+  /** Token ids → text, special tokens kept (useful to inspect prompts). */
+  decode(ids: readonly number[]): string {
+    return this.tokenizer.decode([...ids], { skip_special_tokens: false });
+  }
+
+  /** Waits for the batch in flight, rejects queued calls with `DisposedError`, and frees the ONNX sessions. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.queue.close();
+    await Promise.all([this.sessions.visionEncoder.release(), this.sessions.embedTokens.release(), this.sessions.decoder.release()]);
+  }
+
+  private async runBatch(batch: Pending<Job, JobResult>[]): Promise<void> {
+    const prepared: { pending: Pending<Job, JobResult>; item: PreparedItem }[] = [];
+    await Promise.all(
+      batch.map(async (pending) => {
+        const { input, role, reasoning, maxNewTokens } = pending.input;
+        try {
+          const withEmb = !reasoning;
+          const item = await this.preparer.prepare(input, role, withEmb, reasoning ? maxNewTokens : 0, pending.signal);
+          prepared.push({ pending, item });
+        } catch (error) {
+          pending.reject(error);
+        }
+      }),
+    );
+    const live = prepared.filter(({ pending }) => !pending.signal?.aborted || (pending.reject(abortError(pending.signal)), false));
+    if (live.length === 0) return;
+    live.sort((a, b) => a.item.ids.length - b.item.ids.length);
+    const items = live.map((p) => p.item);
+    const job = live[0]!.pending.input;
+    if (job.reasoning) {
+      const outcomes = await reasonBatch(
+        this.forward,
+        items,
+        {
+          maxNewTokens: job.maxNewTokens,
+          embTokenId: this.bundle.manifest.embTokenId,
+          vocabSize: this.bundle.config.text.vocabSize,
+          hiddenSize: this.dimension,
+          repetitionPenalty: this.bundle.generation.repetitionPenalty,
+        },
+        live.map((p) => p.pending.signal),
+      );
+      outcomes.forEach((outcome, i) => {
+        const { pending, item } = live[i]!;
+        if (!outcome.ok) return pending.reject(outcome.error);
+        const { generated, stoppedBy, embedding } = outcome.value;
+        const text = stoppedBy === "emb" ? generated.slice(0, -1) : generated;
+        pending.resolve({
+          embedding,
+          rationale: this.tokenizer.decode(text, { skip_special_tokens: false }),
+          stoppedBy,
+          tokens: { prompt: item.ids.length, generated: generated.length },
+        });
+      });
+      return;
+    }
+    const embeddings = await encodeTargetBatch(this.forward, items, this.dimension);
+    embeddings.forEach((embedding, i) => {
+      const { pending, item } = live[i]!;
+      if (pending.signal?.aborted) return pending.reject(abortError(pending.signal));
+      if (pending.input.role === "target") pending.resolve({ embedding, tokens: { prompt: item.ids.length } });
+      else pending.resolve({ embedding, rationale: "", stoppedBy: "noReasoning", tokens: { prompt: item.ids.length, generated: 0 } });
+    });
+  }
+}
+
+function abortError(signal: AbortSignal | undefined): RgeError {
+  return new AbortedError(undefined, { cause: signal?.reason });
+}
+
+function checkMaxNewTokens(value: number): void {
+  if (!Number.isInteger(value) || value < 1) throw new InvalidOptionError(`maxNewTokens must be a positive integer, got ${value}.`);
+}
+
+function promptTokens(tokenizer: PreTrainedTokenizer, bundle: Bundle): PromptTokens {
+  const token = (id: number, what: string) => {
+    const t = tokenizer.decode([id], { skip_special_tokens: false });
+    if (!t) throw new BundleMismatchError(`config.json's ${what} (${id}) is not a token of tokenizer.json.`);
+    return t;
+  };
+  return {
+    visionStart: token(bundle.config.visionStartTokenId, "vision_start_token_id"),
+    imagePad: token(bundle.config.imageTokenId, "image_token_id"),
+    visionEnd: token(bundle.config.visionEndTokenId, "vision_end_token_id"),
+    emb: bundle.manifest.embToken,
+  };
+}
+
+async function settle<T>(promises: Promise<T>[]): Promise<Settled<T>[]> {
+  const results = await Promise.allSettled(promises);
+  return results.map((r) => (r.status === "fulfilled" ? { status: "fulfilled", value: r.value } : { status: "rejected", reason: r.reason as Error }));
+}

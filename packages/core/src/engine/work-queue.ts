@@ -1,0 +1,83 @@
+import { AbortedError, DisposedError } from "../errors.js";
+
+/** A request waiting for its batch: the caller's promise settles when its row is done. */
+export interface Pending<TInput, TResult> {
+  input: TInput;
+  /** Requests with the same key can share a batch. */
+  key: string;
+  signal: AbortSignal | undefined;
+  resolve: (value: TResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Collects requests from every caller and runs them in batches, one batch at a time (ONNX Runtime already
+ * uses every core for one batch). Requests submitted in the same tick share batches; an aborted request
+ * leaves the queue at once; a disposed queue rejects everything still waiting.
+ */
+export class WorkQueue<TInput, TResult> {
+  private readonly waiting: Pending<TInput, TResult>[] = [];
+  private running = false;
+  private closed = false;
+  private idle: Promise<void> = Promise.resolve();
+  private markIdle: () => void = () => {};
+
+  constructor(
+    private readonly batchSize: (key: string) => number,
+    private readonly runBatch: (batch: Pending<TInput, TResult>[]) => Promise<void>,
+  ) {}
+
+  submit(input: TInput, key: string, signal?: AbortSignal): Promise<TResult> {
+    if (this.closed) return Promise.reject(new DisposedError());
+    if (signal?.aborted) return Promise.reject(new AbortedError(undefined, { cause: signal.reason }));
+    return new Promise<TResult>((resolve, reject) => {
+      const pending: Pending<TInput, TResult> = { input, key, signal, resolve, reject };
+      this.waiting.push(pending);
+      signal?.addEventListener(
+        "abort",
+        () => {
+          const at = this.waiting.indexOf(pending);
+          if (at >= 0) {
+            this.waiting.splice(at, 1);
+            reject(new AbortedError(undefined, { cause: signal.reason }));
+          }
+        },
+        { once: true },
+      );
+      if (!this.running) {
+        this.running = true;
+        this.idle = new Promise((r) => (this.markIdle = r));
+        setImmediate(() => void this.pump());
+      }
+    });
+  }
+
+  /** Rejects waiting requests and resolves when the batch in flight (if any) has finished. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.waiting.splice(0)) p.reject(new DisposedError());
+    await this.idle;
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      while (this.waiting.length > 0) {
+        const key = this.waiting[0]!.key;
+        const size = this.batchSize(key);
+        const batch: Pending<TInput, TResult>[] = [];
+        for (let i = 0; i < this.waiting.length && batch.length < size; ) {
+          if (this.waiting[i]!.key === key) batch.push(...this.waiting.splice(i, 1));
+          else i++;
+        }
+        try {
+          await this.runBatch(batch);
+        } catch (error) {
+          for (const p of batch) p.reject(error);
+        }
+      }
+    } finally {
+      this.running = false;
+      this.markIdle();
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import { GraphBuilder } from "../graph-builder.js";
+import type { TextModelConfig } from "./config.js";
+import { applyRotary, linear, rmsNorm, silu } from "./layers.js";
+import { transpose2d } from "../tensor-data.js";
+import type { WeightSource } from "./weights.js";
+
+/** Additive mask value: finite so fully masked (left-padding) rows stay NaN-free. */
+const MASKED = -1e9;
+
+/**
+ * Names of the decoder's inputs and outputs: the transformers.js `decoder_model_merged` contract plus
+ * RGE's `last_hidden_state` output and `num_logits_to_keep` input.
+ */
+export const DECODER_IO = {
+  inputsEmbeds: "inputs_embeds",
+  attentionMask: "attention_mask",
+  positionIds: "position_ids",
+  numLogitsToKeep: "num_logits_to_keep",
+  logits: "logits",
+  lastHiddenState: "last_hidden_state",
+  pastKey: (i: number) => `past_key_values.${i}.key`,
+  pastValue: (i: number) => `past_key_values.${i}.value`,
+  presentKey: (i: number) => `present.${i}.key`,
+  presentValue: (i: number) => `present.${i}.value`,
+} as const;
+
+/**
+ * Builds the Qwen2.5-VL text decoder (M-RoPE, grouped-query attention with KV cache, SwiGLU MLP,
+ * RMSNorm) from standard ONNX ops.
+ *
+ * Inputs: `inputs_embeds [B,S,H]`, `attention_mask [B,P+S]` (int64, 0 = padding), `position_ids [3,B,S]`,
+ * `past_key_values.{i}.key|value [B,kvHeads,P,headDim]`, `num_logits_to_keep` (int64 scalar, 0 = all).
+ * Outputs: `logits [B,k,V]`, `last_hidden_state [B,S,H]` (after the final norm), `present.{i}.key|value`.
+ */
+export function buildDecoderGraph(g: GraphBuilder, cfg: TextModelConfig, w: WeightSource): void {
+  const { hiddenSize: H, headDim: D, numHeads, numKvHeads, vocabSize } = cfg;
+  const groups = numHeads / numKvHeads;
+  const x0 = g.input(DECODER_IO.inputsEmbeds, "float32", ["batch_size", "sequence_length", H]);
+  const mask = g.input(DECODER_IO.attentionMask, "int64", ["batch_size", "total_sequence_length"]);
+  const positions = g.input(DECODER_IO.positionIds, "int64", [3, "batch_size", "sequence_length"]);
+  const past = Array.from({ length: cfg.numLayers }, (_, i) => ({
+    key: g.input(DECODER_IO.pastKey(i), "float32", ["batch_size", numKvHeads, "past_sequence_length", D]),
+    value: g.input(DECODER_IO.pastValue(i), "float32", ["batch_size", numKvHeads, "past_sequence_length", D]),
+  }));
+  const keep = g.input(DECODER_IO.numLogitsToKeep, "int64", []);
+
+  const bias = attentionBias(g, x0, mask);
+  const { cos, sin } = mropeCosSin(g, cfg, positions);
+  const cosQ = g.op("Unsqueeze", [cos, g.int64([1, 2])]); // [B,1,1,S,D] for q in [B,kv,G,S,D]
+  const sinQ = g.op("Unsqueeze", [sin, g.int64([1, 2])]);
+  const cosK = g.op("Unsqueeze", [cos, g.int64([1])]); // [B,1,S,D] for k in [B,kv,S,D]
+  const sinK = g.op("Unsqueeze", [sin, g.int64([1])]);
+
+  let h = x0;
+  for (let i = 0; i < cfg.numLayers; i++) {
+    const p = `model.layers.${i}`;
+    const normed = rmsNorm(g, w, h, `${p}.input_layernorm.weight`, cfg.rmsNormEps);
+    const q = linear(g, w, normed, `${p}.self_attn.q_proj`, true);
+    const k = linear(g, w, normed, `${p}.self_attn.k_proj`, true);
+    const v = linear(g, w, normed, `${p}.self_attn.v_proj`, true);
+    // q: [B,S,kv*G*D] -> [B,kv,G,S,D]; k, v: [B,S,kv*D] -> [B,kv,S,D]
+    const q5 = g.op("Transpose", [g.op("Reshape", [q, g.int64([0, 0, numKvHeads, groups, D])])], { attrs: { perm: [0, 2, 3, 1, 4] } });
+    const k4 = g.op("Transpose", [g.op("Reshape", [k, g.int64([0, 0, numKvHeads, D])])], { attrs: { perm: [0, 2, 1, 3] } });
+    const v4 = g.op("Transpose", [g.op("Reshape", [v, g.int64([0, 0, numKvHeads, D])])], { attrs: { perm: [0, 2, 1, 3] } });
+    const qr = applyRotary(g, q5, cosQ, sinQ, D);
+    const kr = applyRotary(g, k4, cosK, sinK, D);
+    const keys = g.op("Concat", [past[i]!.key, kr], { attrs: { axis: 2 }, outputs: [DECODER_IO.presentKey(i)] });
+    const values = g.op("Concat", [past[i]!.value, v4], { attrs: { axis: 2 }, outputs: [DECODER_IO.presentValue(i)] });
+    // Grouped-query attention by broadcasting: [B,kv,G,S,D] @ [B,kv,1,D,T] -> [B,kv,G,S,T]
+    const kT = g.op("Transpose", [g.op("Unsqueeze", [keys, g.int64([2])])], { attrs: { perm: [0, 1, 2, 4, 3] } });
+    const scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [qr, kT]), g.float32(1 / Math.sqrt(D))]), bias]);
+    const probs = g.op("Softmax", [scores], { attrs: { axis: -1 } });
+    const ctx = g.op("MatMul", [probs, g.op("Unsqueeze", [values, g.int64([2])])]);
+    const merged = g.op("Reshape", [g.op("Transpose", [ctx], { attrs: { perm: [0, 3, 1, 2, 4] } }), g.int64([0, 0, -1])]);
+    h = g.op("Add", [h, linear(g, w, merged, `${p}.self_attn.o_proj`, false)]);
+
+    const normed2 = rmsNorm(g, w, h, `${p}.post_attention_layernorm.weight`, cfg.rmsNormEps);
+    const gate = silu(g, linear(g, w, normed2, `${p}.mlp.gate_proj`, false));
+    const up = linear(g, w, normed2, `${p}.mlp.up_proj`, false);
+    h = g.op("Add", [h, linear(g, w, g.op("Mul", [gate, up]), `${p}.mlp.down_proj`, false)]);
+  }
+
+  const hidden = rmsNorm(g, w, h, "model.norm.weight", cfg.rmsNormEps);
+  g.output(hidden, DECODER_IO.lastHiddenState, "float32", ["batch_size", "sequence_length", H]);
+
+  // Logits only for the last `num_logits_to_keep` positions (0 keeps all): targets need none of them.
+  const isAll = g.op("Equal", [keep, g.int64(0)]);
+  const start = g.op("Where", [isAll, g.int64(0), g.op("Neg", [keep])]);
+  const kept = g.op("Slice", [hidden, g.op("Unsqueeze", [start, g.int64([0])]), g.int64([Number.MAX_SAFE_INTEGER]), g.int64([1])]);
+  const headName = cfg.tieWordEmbeddings || !w.has("lm_head.weight") ? "model.embed_tokens.weight" : "lm_head.weight";
+  const head = g.initializer("lm_head.weight.T", transpose2d(w.get(headName)));
+  g.output(g.op("MatMul", [kept, head]), DECODER_IO.logits, "float32", ["batch_size", "logits_length", vocabSize]);
+  for (let i = 0; i < cfg.numLayers; i++) {
+    g.output(DECODER_IO.presentKey(i), DECODER_IO.presentKey(i), "float32", ["batch_size", numKvHeads, "total_sequence_length", D]);
+    g.output(DECODER_IO.presentValue(i), DECODER_IO.presentValue(i), "float32", ["batch_size", numKvHeads, "total_sequence_length", D]);
+  }
+}
+
+/** Causal + padding mask as an additive bias `[B,1,1,S,T]` (0 where attention is allowed). */
+function attentionBias(g: GraphBuilder, x: string, mask: string): string {
+  const seqLen = g.op("Gather", [g.op("Shape", [x]), g.int64(1)]);
+  const total = g.op("Gather", [g.op("Shape", [mask]), g.int64(1)]);
+  const pastLen = g.op("Sub", [total, seqLen]);
+  const queryPos = g.op("Range", [pastLen, total, g.int64(1)]); // absolute positions of the new tokens
+  const keyPos = g.op("Range", [g.int64(0), total, g.int64(1)]);
+  const causal = g.op("LessOrEqual", [g.op("Unsqueeze", [keyPos, g.int64([0])]), g.op("Unsqueeze", [queryPos, g.int64([1])])]);
+  const notPad = g.op("Unsqueeze", [g.op("Cast", [mask], { attrs: { to: 9 } }), g.int64([1, 2, 3])]);
+  const allowed = g.op("And", [causal, notPad]);
+  return g.op("Where", [allowed, g.float32(0), g.float32(MASKED)]);
+}
+
+/** M-RoPE: each rotary frequency takes its angle from the t, h or w position, by `mropeSection`. */
+function mropeCosSin(g: GraphBuilder, cfg: TextModelConfig, positions: string): { cos: string; sin: string } {
+  const half = cfg.headDim / 2;
+  const invFreq = Array.from({ length: half }, (_, i) => 1 / Math.pow(cfg.ropeTheta, (2 * i) / cfg.headDim));
+  const select = new Array<number>(3 * half).fill(0);
+  let offset = 0;
+  cfg.mropeSection.forEach((size, axis) => {
+    for (let j = offset; j < offset + size; j++) select[axis * half + j] = 1;
+    offset += size;
+  });
+  const pos = g.op("Unsqueeze", [g.op("Cast", [positions], { attrs: { to: 1 } }), g.int64([-1])]); // [3,B,S,1]
+  const angles = g.op("Mul", [pos, g.float32(invFreq, [half])]); // [3,B,S,half]
+  const picked = g.op("ReduceSum", [g.op("Mul", [angles, g.float32(select, [3, 1, 1, half])]), g.int64([0])], {
+    attrs: { keepdims: 0 },
+  });
+  const emb = g.op("Concat", [picked, picked], { attrs: { axis: -1 } }); // [B,S,D]
+  return { cos: g.op("Cos", [emb]), sin: g.op("Sin", [emb]) };
+}

@@ -1,0 +1,21 @@
+export {
+  loadRgeModel,
+  RgeModel,
+  type EmbedOptions,
+  type LoadRgeModelOptions,
+  type QueryEmbedding,
+  type QueryEmbedOptions,
+  type Settled,
+  type TargetEmbedding,
+} from "./engine/rge-model.js";
+export type { RgeInput } from "./engine/prepare.js";
+export type { RgeDevice } from "./engine/device.js";
+export type { RgeDtype } from "./bundle/dtype.js";
+export { DTYPES } from "./bundle/dtype.js";
+export { dot } from "./engine/vector.js";
+export { DEFAULT_INSTRUCTIONS } from "./preprocess/prompt.js";
+export type { ImageSource } from "./preprocess/image/index.js";
+export { readBundle, type Bundle } from "./bundle/load-bundle.js";
+export { downloadBundle, type HubDownloadOptions } from "./bundle/hub-download.js";
+export { BUNDLE_FORMAT_VERSION, type RgeManifest } from "./bundle/manifest.js";
+export * from "./errors.js";
