@@ -13,6 +13,7 @@ export type RgeErrorCode =
   | "RGE_IMAGE_UNDECODABLE"
   | "RGE_IMAGE_TOO_LARGE"
   | "RGE_IMAGE_UNSUPPORTED_SOURCE"
+  | "RGE_IMAGE_UNSUPPORTED_SHAPE"
   | "RGE_EMPTY_INPUT"
   | "RGE_INPUT_TOO_LONG"
   | "RGE_UNKNOWN_DEVICE"
@@ -86,6 +87,20 @@ export class ImageTooLargeError extends RgeError {
 export class ImageSourceError extends RgeError {
   constructor(message: string) {
     super("RGE_IMAGE_UNSUPPORTED_SOURCE", message);
+  }
+}
+
+/**
+ * The image's dimensions are outside what the vision encoder accepts: a side shorter than one merged patch
+ * (28 px for Qwen2.5-VL) or an aspect ratio above 200. `width` and `height` are the offending dimensions.
+ */
+export class ImageShapeError extends RgeError {
+  readonly width: number;
+  readonly height: number;
+  constructor(message: string, width: number, height: number) {
+    super("RGE_IMAGE_UNSUPPORTED_SHAPE", message);
+    this.width = width;
+    this.height = height;
   }
 }
 

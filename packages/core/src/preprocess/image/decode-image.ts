@@ -1,0 +1,77 @@
+import sharp, { type OutputInfo } from "sharp";
+import { ImageDecodeError, ImageTooLargeError } from "../../errors.js";
+import type { RgbImage } from "./rgb-image.js";
+
+/** Default `maxImagePixels`: decoding stops before allocating more than this many pixels. */
+export const DEFAULT_MAX_IMAGE_PIXELS = 100_000_000;
+
+/** Options of {@link decodeImage}. */
+export interface DecodeImageOptions {
+  /** Refuse images with more pixels than this, judged from the header before decoding. Default 100,000,000. */
+  maxImagePixels?: number;
+  /** How to name the input in error messages, e.g. a path or "2,048 bytes". */
+  description?: string;
+}
+
+/**
+ * Decodes image bytes (any format sharp reads: PNG, JPEG, WebP, GIF, TIFF, AVIF, ...) to 8-bit RGB the way the
+ * Python reference pipeline sees it: EXIF orientation applied (`ImageOps.exif_transpose`), embedded ICC profiles
+ * ignored (Pillow does not colour-manage), first frame only, grey and palette images expanded to RGB, and
+ * transparency composited onto white with Pillow's integer blend (qwen-vl-utils' `to_rgb`).
+ *
+ * @throws {ImageDecodeError} when the bytes are not an image sharp can decode (truncated data included).
+ * @throws {ImageTooLargeError} when the header declares more than `maxImagePixels` pixels.
+ */
+export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions = {}): Promise<RgbImage> {
+  const maxImagePixels = options.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS;
+  const what = options.description ?? `${bytes.byteLength.toLocaleString("en-US")} bytes`;
+  const undecodable = (cause: unknown) =>
+    new ImageDecodeError(
+      `Could not decode the image from ${what}: ${cause instanceof Error ? cause.message : String(cause)}. ` +
+        `Expected PNG, JPEG, WebP, GIF, TIFF or AVIF data.`,
+      { cause },
+    );
+
+  // failOn "error": like Pillow, refuse truncated or corrupt data rather than return partial pixels.
+  const input = { failOn: "error", ignoreIcc: true, autoOrient: true, limitInputPixels: maxImagePixels } as const;
+  let width: number | undefined;
+  let height: number | undefined;
+  try {
+    ({ width, height } = await sharp(bytes, { ...input, limitInputPixels: false }).metadata());
+  } catch (cause) {
+    throw undecodable(cause);
+  }
+  if (!width || !height) throw undecodable(new Error("the header declares no dimensions"));
+  if (width * height > maxImagePixels) {
+    throw new ImageTooLargeError(
+      `The image from ${what} is ${width}x${height} = ${(width * height).toLocaleString("en-US")} pixels, more than ` +
+        `maxImagePixels (${maxImagePixels.toLocaleString("en-US")}). Downscale it first, or raise maxImagePixels ` +
+        `if you trust the source.`,
+    );
+  }
+
+  let raw: { data: Buffer; info: OutputInfo };
+  try {
+    raw = await sharp(bytes, input).toColourspace("srgb").raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
+  } catch (cause) {
+    throw undecodable(cause);
+  }
+  const { info } = raw;
+  if (info.channels === 3) return { width: info.width, height: info.height, data: new Uint8Array(raw.data) };
+  if (info.channels === 4) return { width: info.width, height: info.height, data: compositeOnWhite(raw.data) };
+  throw undecodable(new Error(`decoder produced ${info.channels} channels, expected 3 or 4`));
+}
+
+/** RGBA -> RGB over white, with Pillow's `paste(mask=alpha)` rounding: `(c * a + 255 * (255 - a)) / 255`. */
+export function compositeOnWhite(rgba: Uint8Array): Uint8Array {
+  const pixels = rgba.length / 4;
+  const out = new Uint8Array(pixels * 3);
+  for (let i = 0; i < pixels; i++) {
+    const a = rgba[i * 4 + 3] as number;
+    for (let c = 0; c < 3; c++) {
+      const tmp = 255 * (255 - a) + (rgba[i * 4 + c] as number) * a + 128;
+      out[i * 3 + c] = ((tmp >> 8) + tmp) >> 8;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,18 @@
+export { DEFAULT_MAX_IMAGE_PIXELS, decodeImage, type DecodeImageOptions } from "./decode-image.js";
+export {
+  imageProcessorConfigFromJson,
+  QWEN2_VL_IMAGE_DEFAULTS,
+  type ImageProcessorConfig,
+  type ImageProcessorOverrides,
+} from "./image-processor-config.js";
+export { loadImage, type ImageSource, type LoadImageOptions } from "./image-source.js";
+export { pilResizeBicubic } from "./pil-resize.js";
+export {
+  imageTokenCount,
+  preprocessImage,
+  type ImageGrid,
+  type PreprocessedImage,
+} from "./qwen2-vl-image-processor.js";
+export type { RgbImage } from "./rgb-image.js";
+export type { SmallImageRule } from "./small-image-rule.js";
+export { MAX_ASPECT_RATIO, smartResize, type ResizedSize, type SmartResizeOptions } from "./smart-resize.js";
