@@ -253,7 +253,7 @@ export class RgeModel {
         const text = stoppedBy === "emb" ? generated.slice(0, -1) : generated;
         pending.resolve({
           embedding,
-          rationale: this.tokenizer.decode(text, { skip_special_tokens: false }),
+          rationale: text.length > 0 ? this.tokenizer.decode(text, { skip_special_tokens: false }) : "",
           stoppedBy,
           tokens: { prompt: item.ids.length, generated: generated.length },
         });

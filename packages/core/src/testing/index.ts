@@ -4,3 +4,5 @@
  */
 export { writeTinyBundle, type TinyBundle, type TinyEmbBehaviour, type TinyModelOptions } from "./tiny-model.js";
 export { SeededRandom } from "./random.js";
+export { gradientPng } from "./test-images.js";
+export { tempDir } from "./temp-dir.js";

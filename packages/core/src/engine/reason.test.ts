@@ -1,0 +1,115 @@
+import { PreTrainedTokenizer } from "@huggingface/transformers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readBundle } from "../bundle/load-bundle.js";
+import { imageProcessorConfigFromJson } from "../preprocess/image/index.js";
+import { ropePositions } from "../preprocess/rope-index.js";
+import { gradientPng } from "../testing/test-images.js";
+import { tempDir } from "../testing/temp-dir.js";
+import { writeTinyBundle } from "../testing/tiny-model.js";
+import { encodeTargetBatch } from "./encode-targets.js";
+import { Forward } from "./forward.js";
+import { InputPreparer } from "./prepare.js";
+import type { PreparedItem } from "./prepared-item.js";
+import { reasonBatch, type ReasonSettings } from "./reason.js";
+import { createSessions, type Sessions } from "./sessions.js";
+
+const tmp = tempDir();
+let sessions: Sessions;
+let forward: Forward;
+let preparer: InputPreparer;
+let settings: ReasonSettings;
+
+beforeAll(async () => {
+  const { dir, embTokenId } = writeTinyBundle(tmp.dir, { seed: 5 });
+  const bundle = readBundle(dir, "fp32");
+  sessions = await createSessions(bundle, { device: "cpu" });
+  const tokenizer = new PreTrainedTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig);
+  forward = new Forward(sessions, bundle.config, 256);
+  preparer = new InputPreparer(
+    tokenizer,
+    { visionStart: "<|vision_start|>", imagePad: "<|image_pad|>", visionEnd: "<|vision_end|>", emb: "<emb>" },
+    bundle.config,
+    imageProcessorConfigFromJson(bundle.preprocessorConfig),
+    { allowNetwork: false, maxTokens: 4096 },
+  );
+  settings = { maxNewTokens: 40, embTokenId, vocabSize: bundle.config.text.vocabSize, hiddenSize: 32, repetitionPenalty: 1 };
+});
+
+afterAll(async () => {
+  await sessions.decoder.release();
+  tmp.remove();
+});
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  return a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+}
+
+/** prompt + generated tokens as one item, so a single forward pass re-encodes the whole sequence. */
+function withGenerated(item: PreparedItem, generated: number[], imageTokenId: number): PreparedItem {
+  const ids = [...item.ids, ...generated];
+  return { ids, images: item.images, positions: ropePositions(ids, item.images.map((i) => i.grid), imageTokenId, 2) };
+}
+
+describe("reasonBatch", () => {
+  it("embeds with the KV cache exactly as a full re-encode of prompt + rationale + final token", async () => {
+    const image = await gradientPng(60, 44);
+    const items = [
+      await preparer.prepare({ text: "What is shown here?", image }, "query", false, 40),
+      await preparer.prepare({ text: "cats and dogs" }, "query", false, 40),
+    ];
+    const outcomes = await reasonBatch(forward, items, settings);
+    for (const [i, outcome] of outcomes.entries()) {
+      if (!outcome.ok) throw outcome.error;
+      const full = withGenerated(items[i]!, outcome.value.generated, 261);
+      const [reencoded] = await encodeTargetBatch(forward, [full], 32);
+      expect(maxAbsDiff(outcome.value.embedding, reencoded!)).toBeLessThan(1e-5);
+    }
+  });
+
+  it("feeds each row exactly once per generated token: finished rows leave the batch", async () => {
+    const texts = ["a", "bb ccc", "what is the colour of the sky", "dogs", "tiny", "one two three four five"];
+    const items = await Promise.all(texts.map((text) => preparer.prepare({ text }, "query", false, 40)));
+    const fed: number[] = [];
+    const original = forward.step.bind(forward);
+    forward.step = (tokens, positions, cache) => {
+      fed.push(tokens.length);
+      return original(tokens, positions, cache);
+    };
+    try {
+      const outcomes = await reasonBatch(forward, items, settings);
+      const generated = outcomes.map((o) => (o.ok ? o.value.generated.length : 0));
+      expect(fed.reduce((a, b) => a + b, 0)).toBe(generated.reduce((a, b) => a + b, 0));
+      expect(fed.length).toBe(Math.max(...generated));
+      expect(new Set(generated).size).toBeGreaterThan(1);
+      // Batch sizes only shrink.
+      fed.forEach((n, i) => i > 0 && expect(n).toBeLessThanOrEqual(fed[i - 1]!));
+    } finally {
+      forward.step = original;
+    }
+  });
+
+  it("feeds the capped last token once more when maxNewTokens is hit (no <emb> appended)", async () => {
+    const item = await preparer.prepare({ text: "never stops" }, "query", false, 3);
+    const [outcome] = await reasonBatch(forward, [item], { ...settings, maxNewTokens: 3, embTokenId: -1 });
+    if (!outcome!.ok) throw outcome!.error;
+    expect(outcome!.value.generated).toHaveLength(3);
+    expect(outcome!.value.stoppedBy).toBe("maxNewTokens");
+    const [reencoded] = await encodeTargetBatch(forward, [withGenerated(item, outcome!.value.generated, 261)], 32);
+    expect(maxAbsDiff(outcome!.value.embedding, reencoded!)).toBeLessThan(1e-5);
+  });
+
+  it("applies the repetition penalty the way Hugging Face does (divide positive, multiply negative logits)", async () => {
+    const item = await preparer.prepare({ text: "repeat repeat repeat" }, "query", false, 20);
+    const [plain] = await reasonBatch(forward, [item], { ...settings, maxNewTokens: 20 });
+    const [penalised] = await reasonBatch(forward, [item], { ...settings, maxNewTokens: 20, repetitionPenalty: 50 });
+    if (!plain!.ok || !penalised!.ok) throw new Error("unexpected failure");
+    // With a huge penalty no token of the prompt or the rationale can come back while fresh ones remain.
+    const gen = penalised!.value.generated;
+    const seen = new Set(item.ids);
+    for (const t of gen.slice(0, -1)) {
+      expect(seen.has(t)).toBe(false);
+      seen.add(t);
+    }
+    expect(gen).not.toEqual(plain!.value.generated);
+  });
+});
