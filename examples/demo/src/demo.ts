@@ -1,0 +1,78 @@
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { dot, loadRgeModel, type LoadRgeModelOptions, type RgeInput } from "@rge/core";
+import sharp from "sharp";
+
+const assets = join(dirname(fileURLToPath(import.meta.url)), "..", "assets");
+
+/** Renders one of the demo's SVG drawings to PNG bytes (no binary files in the repo). */
+async function picture(name: string): Promise<Uint8Array> {
+  return new Uint8Array(await sharp(readFileSync(join(assets, `${name}.svg`))).png().toBuffer());
+}
+
+export interface DemoDocument {
+  label: string;
+  input: RgeInput;
+}
+
+export interface DemoResult {
+  query: string;
+  rationale: string;
+  stoppedBy: string;
+  generatedTokens: number;
+  ranking: { label: string; score: number }[];
+}
+
+/** The demo corpus: text passages and pictures, embedded as RGE targets. */
+export async function demoDocuments(): Promise<DemoDocument[]> {
+  return [
+    { label: "text: apples", input: { text: "Apples are round fruits, usually red or green, that grow on trees." } },
+    { label: "text: stars", input: { text: "On a clear night the moon and the stars light up the dark sky." } },
+    { label: "text: sales report", input: { text: "Quarterly sales rose in every region, led by the third quarter." } },
+    { label: "image: red-apple.svg", input: { image: await picture("red-apple") } },
+    { label: "image: night-sky.svg", input: { image: await picture("night-sky") } },
+    { label: "image: bar-chart.svg", input: { image: await picture("bar-chart") } },
+  ];
+}
+
+export async function demoQueries(): Promise<{ label: string; input: RgeInput }[]> {
+  return [
+    { label: "What fruit is this? [red-apple.svg]", input: { text: "What fruit is this?", image: await picture("red-apple") } },
+    { label: "Which bar is the tallest? [bar-chart.svg]", input: { text: "Which bar is the tallest?", image: await picture("bar-chart") } },
+    { label: "a picture of the moon at night", input: { text: "a picture of the moon at night" } },
+  ];
+}
+
+/**
+ * Embeds the demo queries with reasoning, the documents without, and ranks the documents for each query
+ * by cosine similarity.
+ */
+export async function runDemo(bundleDir: string, options: LoadRgeModelOptions = {}): Promise<DemoResult[]> {
+  const model = await loadRgeModel(bundleDir, options);
+  try {
+    const documents = await demoDocuments();
+    const queries = await demoQueries();
+    const docEmbeddings = await model.embedTargets(documents.map((d) => d.input));
+    const queryEmbeddings = await model.embedQueries(queries.map((q) => q.input));
+    return queries.map((q, i) => {
+      const e = queryEmbeddings[i]!;
+      const ranking = documents
+        .map((d, j) => ({ label: d.label, score: dot(e.embedding, docEmbeddings[j]!.embedding) }))
+        .sort((a, b) => b.score - a.score);
+      return { query: q.label, rationale: e.rationale, stoppedBy: e.stoppedBy, generatedTokens: e.tokens.generated, ranking };
+    });
+  } finally {
+    await model.dispose();
+  }
+}
+
+export function formatDemo(results: DemoResult[]): string {
+  const lines: string[] = [];
+  for (const r of results) {
+    lines.push(`\nQuery: ${r.query}`);
+    lines.push(`  rationale (${r.generatedTokens} tokens, stopped by ${r.stoppedBy}): ${JSON.stringify(r.rationale)}`);
+    r.ranking.forEach((d, k) => lines.push(`  ${k + 1}. ${d.score.toFixed(4)}  ${d.label}`));
+  }
+  return lines.join("\n");
+}

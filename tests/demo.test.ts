@@ -1,0 +1,36 @@
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { runDemo } from "@rge/example-demo";
+import { tempDir, writeTinyBundle } from "@rge/core/testing";
+import { afterAll, describe, expect, it } from "vitest";
+
+const tmp = tempDir();
+afterAll(() => tmp.remove());
+
+describe("demo", () => {
+  it("ranks every bundled document for every query and reports each rationale", async () => {
+    writeTinyBundle(tmp.dir, { seed: 1 });
+    const results = await runDemo(tmp.dir, { maxNewTokens: 32 });
+    expect(results).toHaveLength(3);
+    for (const r of results) {
+      expect(r.ranking).toHaveLength(6);
+      expect(new Set(r.ranking.map((d) => d.label)).size).toBe(6);
+      for (let k = 1; k < r.ranking.length; k++) expect(r.ranking[k]!.score).toBeLessThanOrEqual(r.ranking[k - 1]!.score);
+      expect(["emb", "maxNewTokens"]).toContain(r.stoppedBy);
+      expect(r.generatedTokens).toBeGreaterThan(0);
+    }
+  });
+
+  it("runs from the command line on the tiny model and prints rationales and rankings", () => {
+    const demoDir = join(import.meta.dirname, "..", "examples", "demo");
+    const out = execFileSync(process.execPath, [join(demoDir, "node_modules", "tsx", "dist", "cli.mjs"), "--conditions=@rge/source", "src/main.ts"], {
+      cwd: demoDir,
+      encoding: "utf8",
+      env: { ...process.env, RGE_MODEL: "" },
+    });
+    expect(out).toMatch(/tiny random-weight RGE model/);
+    expect(out.match(/^Query: /gm)).toHaveLength(3);
+    expect(out.match(/rationale \(\d+ tokens, stopped by (emb|maxNewTokens)\)/g)).toHaveLength(3);
+    expect(out).toMatch(/ 6\. -?\d\.\d{4} {2}/);
+  });
+});
