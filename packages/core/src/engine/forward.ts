@@ -2,6 +2,7 @@ import * as ort from "onnxruntime-node";
 import { DECODER_IO } from "../graph/qwen2-5-vl/decoder-graph.js";
 import { EMBED_TOKENS_IO } from "../graph/qwen2-5-vl/embed-tokens-graph.js";
 import { VISION_IO } from "../graph/qwen2-5-vl/vision-graph.js";
+import { visionPatchLayout } from "../preprocess/vision-windows.js";
 import type { Qwen25VlConfig } from "../graph/qwen2-5-vl/config.js";
 import { KvCache } from "./kv-cache.js";
 import type { PreparedItem } from "./prepared-item.js";
@@ -26,11 +27,17 @@ export class Forward {
 
   /** Runs the vision encoder on one image: `[patches, patchDim]` → `[tokens, H]`. */
   async encodeImage(pixelValues: Float32Array, grid: [number, number, number]): Promise<Float32Array> {
+    const { vision } = this.config;
     const patches = grid[0] * grid[1] * grid[2];
-    const out = await this.sessions.visionEncoder.run({
+    const feeds: Record<string, ort.Tensor> = {
       [VISION_IO.pixelValues]: new ort.Tensor("float32", pixelValues, [patches, pixelValues.length / patches]),
-      [VISION_IO.imageGridThw]: new ort.Tensor("int64", BigInt64Array.from(grid.map(BigInt)), [1, 3]),
-    });
+    };
+    if (this.sessions.visionEncoder.inputNames.includes(VISION_IO.windowIds)) {
+      const layout = visionPatchLayout(grid, vision.spatialMergeSize, vision.patchSize, vision.windowSize);
+      feeds[VISION_IO.patchPositions] = new ort.Tensor("int64", layout.positions, [patches, 2]);
+      feeds[VISION_IO.windowIds] = new ort.Tensor("int64", layout.windows, [patches]);
+    }
+    const out = await this.sessions.visionEncoder.run(feeds);
     return out[VISION_IO.imageFeatures]!.data as Float32Array;
   }
 
@@ -80,7 +87,6 @@ export class Forward {
       }
     }
     const cache = KvCache.empty(text.numLayers, batch, text.numKvHeads, text.headDim);
-    cache.mask = new BigInt64Array(0);
     return this.decode(embeds, seqLen, mask, positions, cache, logitsToKeep);
   }
 

@@ -50,6 +50,8 @@ async function createOn(bundle: Bundle, provider: "cpu" | "cuda" | "webgpu", thr
   const opts: ort.InferenceSession.SessionOptions = {
     executionProviders: [provider],
     graphOptimizationLevel: "all",
+    // A GPU provider that cannot load is reported by our own error; keep ONNX Runtime's log quiet about it.
+    ...(provider === "cpu" ? {} : { logSeverityLevel: 4 as const }),
     ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
   };
   const open = async (path: string) => {

@@ -25,6 +25,8 @@ export interface TinyModelOptions {
   numLayers?: number;
   /** `maxNewTokens` recorded in the manifest. Default 128. */
   maxNewTokens?: number;
+  /** Vision transformer blocks (block 1 uses full attention, the others windows). Default 2. */
+  visionDepth?: number;
   /** Written to generation_config.json. Default 1 (none). */
   repetitionPenalty?: number;
   /** Processor pixel bounds; defaults keep images at 4 to 16 merged tokens. */
@@ -127,15 +129,15 @@ function tinyConfig(options: TinyModelOptions): Qwen25VlConfig {
     vision: {
       hiddenSize: 16,
       outHiddenSize: 32,
-      depth: 0,
+      depth: options.visionDepth ?? 2,
       numHeads: 2,
       intermediateSize: 32,
       patchSize: 14,
       temporalPatchSize: 2,
       spatialMergeSize: 2,
       inChannels: 3,
-      windowSize: 112,
-      fullAttnBlockIndexes: [],
+      windowSize: 56,
+      fullAttnBlockIndexes: [1],
     },
     imageTokenId: tokenId("<|image_pad|>"),
     videoTokenId: tokenId("<|video_pad|>"),
@@ -184,6 +186,16 @@ function tinyWeights(config: Qwen25VlConfig, options: TinyModelOptions): WeightS
 
   const patchDim = v.inChannels * v.temporalPatchSize * v.patchSize * v.patchSize;
   add("visual.patch_embed.proj.weight", [v.hiddenSize, v.inChannels, v.temporalPatchSize, v.patchSize, v.patchSize], 1 / Math.sqrt(patchDim));
+  for (let i = 0; i < v.depth; i++) {
+    const p = `visual.blocks.${i}`;
+    add(`${p}.norm1.weight`, [v.hiddenSize], 0.1, 1);
+    linear(`${p}.attn.qkv`, 3 * v.hiddenSize, v.hiddenSize, true);
+    linear(`${p}.attn.proj`, v.hiddenSize, v.hiddenSize, true);
+    add(`${p}.norm2.weight`, [v.hiddenSize], 0.1, 1);
+    linear(`${p}.mlp.gate_proj`, v.intermediateSize, v.hiddenSize, true);
+    linear(`${p}.mlp.up_proj`, v.intermediateSize, v.hiddenSize, true);
+    linear(`${p}.mlp.down_proj`, v.hiddenSize, v.intermediateSize, true);
+  }
   const mergedDim = v.hiddenSize * v.spatialMergeSize ** 2;
   add("visual.merger.ln_q.weight", [v.hiddenSize], 0.1, 1);
   linear("visual.merger.mlp.0", mergedDim, mergedDim, true);
