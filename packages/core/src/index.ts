@@ -2,6 +2,7 @@ export {
   loadRgeModel,
   RgeModel,
   type EmbedOptions,
+  type PreparedPrompt,
   type LoadRgeModelOptions,
   type QueryEmbedding,
   type QueryEmbedOptions,

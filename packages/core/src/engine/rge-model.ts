@@ -64,6 +64,15 @@ export interface QueryEmbedding {
   /** `emb`: the model ended its rationale; `maxNewTokens`: the budget ran out first; `noReasoning`: reasoning was off. */
   stoppedBy: "emb" | "maxNewTokens" | "noReasoning";
   tokens: { prompt: number; generated: number };
+  /** Token ids the model generated, the final `<emb>` included when it emitted one. */
+  generatedIds: number[];
+}
+
+/** What the model sees for an input: the full prompt, its token ids and image grids (see {@link RgeModel.preparePrompt}). */
+export interface PreparedPrompt {
+  text: string;
+  ids: number[];
+  imageGrids: [number, number, number][];
 }
 
 /** A document (target) embedding. */
@@ -201,6 +210,18 @@ export class RgeModel {
     return settle(inputs.map((input) => this.embedTarget(input, options)));
   }
 
+  /**
+   * The prompt the model sees for an input (chat template, instruction, image placeholders expanded),
+   * without running the model. `role` picks the default instruction; targets and queries without
+   * reasoning end in `<emb>`.
+   */
+  async preparePrompt(input: RgeInput, options: { role?: "query" | "target"; reasoning?: boolean } = {}): Promise<PreparedPrompt> {
+    const role = options.role ?? "query";
+    const withEmb = role === "target" || options.reasoning === false;
+    const item = await this.preparer.prepare(input, role, withEmb, 0);
+    return { text: this.decode(item.ids), ids: item.ids, imageGrids: item.images.map((i) => i.grid) };
+  }
+
   /** Token ids → text, special tokens kept (useful to inspect prompts). */
   decode(ids: readonly number[]): string {
     return this.tokenizer.decode([...ids], { skip_special_tokens: false });
@@ -256,6 +277,7 @@ export class RgeModel {
           rationale: text.length > 0 ? this.tokenizer.decode(text, { skip_special_tokens: false }) : "",
           stoppedBy,
           tokens: { prompt: item.ids.length, generated: generated.length },
+          generatedIds: generated,
         });
       });
       return;
@@ -265,7 +287,9 @@ export class RgeModel {
       const { pending, item } = live[i]!;
       if (pending.signal?.aborted) return pending.reject(abortError(pending.signal));
       if (pending.input.role === "target") pending.resolve({ embedding, tokens: { prompt: item.ids.length } });
-      else pending.resolve({ embedding, rationale: "", stoppedBy: "noReasoning", tokens: { prompt: item.ids.length, generated: 0 } });
+      else {
+        pending.resolve({ embedding, rationale: "", stoppedBy: "noReasoning", tokens: { prompt: item.ids.length, generated: 0 }, generatedIds: [] });
+      }
     });
   }
 }
