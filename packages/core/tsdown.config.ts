@@ -1,7 +1,7 @@
 import { defineConfig } from "tsdown";
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/testing/index.ts"],
+  entry: ["src/index.ts", "src/testing/index.ts", "src/cli/main.ts"],
   format: ["esm", "cjs"],
   dts: true,
   sourcemap: true,

@@ -19,4 +19,5 @@ export type { ImageSource } from "./preprocess/image/index.js";
 export { readBundle, type Bundle } from "./bundle/load-bundle.js";
 export { downloadBundle, type HubDownloadOptions } from "./bundle/hub-download.js";
 export { BUNDLE_FORMAT_VERSION, type RgeManifest } from "./bundle/manifest.js";
+export { convertCheckpoint, type ConvertOptions, type ConvertProgress, type ConvertResult } from "./convert/convert-checkpoint.js";
 export * from "./errors.js";

@@ -1,0 +1,53 @@
+import { parseArgs } from "node:util";
+import { SingleBar, Presets } from "cli-progress";
+import { DTYPES, type RgeDtype } from "../bundle/dtype.js";
+import { convertCheckpoint } from "../convert/convert-checkpoint.js";
+
+export const CONVERT_USAGE = `rge convert <checkpoint-dir> <out-dir> [--dtype fp32] [--dtype ...] [--max-new-tokens 128]
+                 [--external-data auto|always|never] [--overwrite]
+
+Converts a Hugging Face Qwen2.5-VL RGE checkpoint (e.g. a local copy of MCG-NJU/RGE) into an RGE bundle.
+dtypes: ${DTYPES.join(", ")}.`;
+
+export async function convertCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      dtype: { type: "string", multiple: true },
+      "max-new-tokens": { type: "string" },
+      "external-data": { type: "string" },
+      overwrite: { type: "boolean" },
+    },
+  });
+  const [from, to] = positionals;
+  if (!from || !to) throw new UsageError(CONVERT_USAGE);
+  const started = performance.now();
+  const bar = new SingleBar(
+    { format: "converting {graph} ({dtype}) [{bar}] {percentage}% | {done}/{total} MB | ETA {eta_formatted}", hideCursor: true },
+    Presets.shades_classic,
+  );
+  let startedBar = false;
+  const mb = (b: number) => (b / 1e6).toFixed(0);
+  const result = await convertCheckpoint(from, to, {
+    ...(values.dtype ? { dtypes: values.dtype as RgeDtype[] } : {}),
+    ...(values["max-new-tokens"] ? { maxNewTokens: Number(values["max-new-tokens"]) } : {}),
+    ...(values["external-data"] ? { externalData: values["external-data"] as "auto" | "always" | "never" } : {}),
+    ...(values.overwrite ? { overwrite: true } : {}),
+    onProgress: (p) => {
+      const payload = { graph: p.graph, dtype: p.dtype, done: mb(p.bytesDone), total: mb(p.bytesTotal) };
+      if (!startedBar) {
+        bar.start(p.bytesTotal, 0, payload);
+        startedBar = true;
+      }
+      bar.update(p.bytesDone, payload);
+    },
+  });
+  if (startedBar) bar.stop();
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(`Wrote ${result.dir} in ${seconds} s:`);
+  for (const f of result.files) console.log(`  ${f.path.padEnd(44)} ${(f.bytes / 1e6).toFixed(1).padStart(10)} MB`);
+}
+
+/** A command-line mistake: print the usage, exit 2. */
+export class UsageError extends Error {}
