@@ -6,3 +6,4 @@ export { writeTinyBundle, type TinyBundle, type TinyEmbBehaviour, type TinyModel
 export { SeededRandom } from "./random.js";
 export { gradientPng } from "./test-images.js";
 export { tempDir } from "./temp-dir.js";
+export { checkpointTensors, QWEN2_5_VL_3B_SHAPES, writeRandomCheckpoint, type CheckpointShapes } from "./random-checkpoint.js";
