@@ -24,6 +24,7 @@ export type RgeErrorCode =
   | "RGE_DISPOSED"
   | "RGE_INVALID_OPTION"
   | "RGE_CHECKPOINT_INVALID"
+  | "RGE_DECODER_UNSUPPORTED"
   | "RGE_INTERNAL";
 
 /** Base class of every error thrown by RGE packages. */
@@ -175,6 +176,20 @@ export class InvalidOptionError extends RgeError {
 export class CheckpointInvalidError extends RgeError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("RGE_CHECKPOINT_INVALID", message, options);
+  }
+}
+
+/**
+ * A decoder ONNX graph parses but lacks the structure an edit needs (no `logits` output, no lm_head MatMul
+ * behind it). `found` lists what was seen instead: output names, or the ops walked through from `logits`.
+ */
+export class DecoderUnsupportedError extends RgeError {
+  readonly file: string;
+  readonly found: string[];
+  constructor(message: string, file: string, found: string[]) {
+    super("RGE_DECODER_UNSUPPORTED", message);
+    this.file = file;
+    this.found = found;
   }
 }
 

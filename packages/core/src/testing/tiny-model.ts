@@ -110,7 +110,7 @@ export function writeTinyBundle(dir: string, options: TinyModelOptions = {}): Ti
   return { dir, config, embTokenId: manifest.embTokenId };
 }
 
-function tinyConfig(options: TinyModelOptions): Qwen25VlConfig {
+export function tinyConfig(options: TinyModelOptions): Qwen25VlConfig {
   return {
     text: {
       hiddenSize: 32,
@@ -147,7 +147,7 @@ function tinyConfig(options: TinyModelOptions): Qwen25VlConfig {
 }
 
 /** Random weights under Hugging Face parameter names, scaled so activations stay near unit size. */
-function tinyWeights(config: Qwen25VlConfig, options: TinyModelOptions): WeightSource {
+export function tinyWeights(config: Qwen25VlConfig, options: TinyModelOptions): WeightSource {
   const rng = new SeededRandom(options.seed ?? 0);
   const t = config.text;
   const v = config.vision;

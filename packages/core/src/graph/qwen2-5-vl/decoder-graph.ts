@@ -24,6 +24,14 @@ export const DECODER_IO = {
   presentValue: (i: number) => `present.${i}.value`,
 } as const;
 
+/** Which RGE additions {@link buildDecoderGraph} makes; both default to true. */
+export interface DecoderGraphOptions {
+  /** Add the `last_hidden_state` output. Default true; false mimics a plain transformers.js export. */
+  hiddenStateOutput?: boolean;
+  /** Add the `num_logits_to_keep` input and its Slice before the head. Default true; false computes logits for all positions. */
+  logitsToKeepInput?: boolean;
+}
+
 /**
  * Builds the Qwen2.5-VL text decoder (M-RoPE, grouped-query attention with KV cache, SwiGLU MLP,
  * RMSNorm) from standard ONNX ops.
@@ -32,7 +40,7 @@ export const DECODER_IO = {
  * `past_key_values.{i}.key|value [B,kvHeads,P,headDim]`, `num_logits_to_keep` (int64 scalar, 0 = all).
  * Outputs: `logits [B,k,V]`, `last_hidden_state [B,S,H]` (after the final norm), `present.{i}.key|value`.
  */
-export function buildDecoderGraph(g: GraphBuilder, cfg: TextModelConfig, w: WeightSource): void {
+export function buildDecoderGraph(g: GraphBuilder, cfg: TextModelConfig, w: WeightSource, options: DecoderGraphOptions = {}): void {
   const { hiddenSize: H, headDim: D, numHeads, numKvHeads, vocabSize } = cfg;
   const groups = numHeads / numKvHeads;
   const x0 = g.input(DECODER_IO.inputsEmbeds, "float32", ["batch_size", "sequence_length", H]);
@@ -42,7 +50,7 @@ export function buildDecoderGraph(g: GraphBuilder, cfg: TextModelConfig, w: Weig
     key: g.input(DECODER_IO.pastKey(i), "float32", ["batch_size", numKvHeads, "past_sequence_length", D]),
     value: g.input(DECODER_IO.pastValue(i), "float32", ["batch_size", numKvHeads, "past_sequence_length", D]),
   }));
-  const keep = g.input(DECODER_IO.numLogitsToKeep, "int64", []);
+  const keep = options.logitsToKeepInput === false ? undefined : g.input(DECODER_IO.numLogitsToKeep, "int64", []);
 
   const bias = attentionBias(g, x0, mask);
   const { cos, sin } = mropeCosSin(g, cfg, positions);
@@ -81,12 +89,9 @@ export function buildDecoderGraph(g: GraphBuilder, cfg: TextModelConfig, w: Weig
   }
 
   const hidden = rmsNorm(g, w, h, "model.norm.weight", cfg.rmsNormEps);
-  g.output(hidden, DECODER_IO.lastHiddenState, "float32", ["batch_size", "sequence_length", H]);
+  if (options.hiddenStateOutput !== false) g.output(hidden, DECODER_IO.lastHiddenState, "float32", ["batch_size", "sequence_length", H]);
 
-  // Logits only for the last `num_logits_to_keep` positions (0 keeps all): targets need none of them.
-  const isAll = g.op("Equal", [keep, g.int64(0)]);
-  const start = g.op("Where", [isAll, g.int64(0), g.op("Neg", [keep])]);
-  const kept = g.op("Slice", [hidden, g.op("Unsqueeze", [start, g.int64([0])]), g.int64([Number.MAX_SAFE_INTEGER]), g.int64([1])]);
+  const kept = keep === undefined ? hidden : keepLastPositions(g, hidden, keep);
   const headName = cfg.tieWordEmbeddings || !w.has("lm_head.weight") ? "model.embed_tokens.weight" : "lm_head.weight";
   const head = g.initializer("lm_head.weight.T", transpose2d(w.get(headName)));
   g.output(g.op("MatMul", [kept, head]), DECODER_IO.logits, "float32", ["batch_size", "logits_length", vocabSize]);
@@ -94,6 +99,13 @@ export function buildDecoderGraph(g: GraphBuilder, cfg: TextModelConfig, w: Weig
     g.output(DECODER_IO.presentKey(i), DECODER_IO.presentKey(i), "float32", ["batch_size", numKvHeads, "total_sequence_length", D]);
     g.output(DECODER_IO.presentValue(i), DECODER_IO.presentValue(i), "float32", ["batch_size", numKvHeads, "total_sequence_length", D]);
   }
+}
+
+/** Logits only for the last `num_logits_to_keep` positions (0 keeps all): targets need none of them. */
+function keepLastPositions(g: GraphBuilder, hidden: string, keep: string): string {
+  const isAll = g.op("Equal", [keep, g.int64(0)]);
+  const start = g.op("Where", [isAll, g.int64(0), g.op("Neg", [keep])]);
+  return g.op("Slice", [hidden, g.op("Unsqueeze", [start, g.int64([0])]), g.int64([Number.MAX_SAFE_INTEGER]), g.int64([1])]);
 }
 
 /** Causal + padding mask as an additive bias `[B,1,1,S,T]` (0 where attention is allowed). */

@@ -1,0 +1,1 @@
+export { makeDecoderRgeReady, type DecoderEditResult, type GraphEditStage, type MakeDecoderRgeReadyOptions } from "./graph-edit.js";
