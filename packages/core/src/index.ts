@@ -20,4 +20,5 @@ export { readBundle, type Bundle } from "./bundle/load-bundle.js";
 export { downloadBundle, type HubDownloadOptions } from "./bundle/hub-download.js";
 export { BUNDLE_FORMAT_VERSION, type RgeManifest } from "./bundle/manifest.js";
 export { convertCheckpoint, type ConvertOptions, type ConvertProgress, type ConvertResult } from "./convert/convert-checkpoint.js";
+export { makeDecoderRgeReady, type DecoderEditResult, type GraphEditStage, type MakeDecoderRgeReadyOptions } from "./convert/graph-edit.js";
 export * from "./errors.js";

@@ -33,3 +33,13 @@ describe("rge CLI", () => {
     expect(rge("frobnicate").status).toBe(2);
   });
 });
+
+describe("rge edit-decoder", () => {
+  it("reports an RGE-ready decoder as already done", () => {
+    const decoder = join(out.dir, "bundle", "onnx", "decoder_model_merged.onnx");
+    if (!existsSync(decoder)) rge("convert", checkpoint, join(out.dir, "bundle"));
+    const r = rge("edit-decoder", decoder);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/already RGE-ready/);
+  });
+});

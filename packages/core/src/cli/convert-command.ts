@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { SingleBar, Presets } from "cli-progress";
 import { DTYPES, type RgeDtype } from "../bundle/dtype.js";
 import { convertCheckpoint } from "../convert/convert-checkpoint.js";
+import { UsageError } from "./usage-error.js";
 
 export const CONVERT_USAGE = `rge convert <checkpoint-dir> <out-dir> [--dtype fp32] [--dtype ...] [--max-new-tokens 128]
                  [--external-data auto|always|never] [--overwrite]
@@ -48,6 +49,3 @@ export async function convertCommand(argv: string[]): Promise<void> {
   console.log(`Wrote ${result.dir} in ${seconds} s:`);
   for (const f of result.files) console.log(`  ${f.path.padEnd(44)} ${(f.bytes / 1e6).toFixed(1).padStart(10)} MB`);
 }
-
-/** A command-line mistake: print the usage, exit 2. */
-export class UsageError extends Error {}

@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 /**
- * The `rge` command line: `rge convert` makes a bundle from a Hugging Face checkpoint.
+ * The `rge` command line: `rge convert` makes a bundle from a Hugging Face checkpoint; `rge edit-decoder`
+ * makes an existing Qwen2.5-VL decoder export RGE-ready.
  */
 import { RgeError } from "../errors.js";
-import { CONVERT_USAGE, convertCommand, UsageError } from "./convert-command.js";
+import { CONVERT_USAGE, convertCommand } from "./convert-command.js";
+import { EDIT_DECODER_USAGE, editDecoderCommand } from "./edit-decoder-command.js";
+import { UsageError } from "./usage-error.js";
 
-const USAGE = `Usage:
-  ${CONVERT_USAGE.split("\n").join("\n  ")}`;
+const indent = (text: string) => text.split("\n").join("\n  ");
+const USAGE = `Usage:\n  ${indent(CONVERT_USAGE)}\n\n  ${indent(EDIT_DECODER_USAGE)}`;
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { convert: convertCommand };
+const commands: Record<string, (argv: string[]) => Promise<void>> = { convert: convertCommand, "edit-decoder": editDecoderCommand };
 
 /** Runs the CLI with the given arguments; resolves to the process exit code. */
 export async function runCli(argv: string[]): Promise<number> {

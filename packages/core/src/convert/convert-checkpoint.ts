@@ -5,6 +5,7 @@ import { graphFileName, parseDtype, type RgeDtype } from "../bundle/dtype.js";
 import { CheckpointInvalidError, InvalidOptionError } from "../errors.js";
 import { ExternalDataWriter } from "../graph/external-data.js";
 import { GraphBuilder } from "../graph/graph-builder.js";
+import { precisionOf } from "../graph/precision.js";
 import { buildDecoderGraph } from "../graph/qwen2-5-vl/decoder-graph.js";
 import { buildEmbedTokensGraph } from "../graph/qwen2-5-vl/embed-tokens-graph.js";
 import { buildVisionGraph } from "../graph/qwen2-5-vl/vision-graph.js";
@@ -52,9 +53,7 @@ const GiB = 1024 ** 3;
  */
 export async function convertCheckpoint(checkpointDir: string, outDir: string, options: ConvertOptions = {}): Promise<ConvertResult> {
   const dtypes = (options.dtypes ?? ["fp32"]).map((d) => parseDtype(d));
-  for (const d of dtypes) {
-    if (d !== "fp32") throw new InvalidOptionError(`dtype ${d} is not supported by the converter yet; use fp32.`);
-  }
+  for (const d of dtypes) precisionOf(d); // rejects dtypes the converter cannot write, before any work
   const from = resolve(checkpointDir);
   const to = resolve(outDir);
   prepareOutput(to, options.overwrite ?? false);
@@ -126,7 +125,7 @@ function writeGraph(to: string, graph: string, dtype: RgeDtype, external: boolea
   const file = join(to, "onnx", graphFileName(graph, dtype));
   const writer = external ? new ExternalDataWriter(`${file}_data`) : undefined;
   try {
-    const g = new GraphBuilder(graph, writer ? { external: writer } : {});
+    const g = new GraphBuilder(graph, { precision: precisionOf(dtype), ...(writer ? { external: writer } : {}) });
     build(g);
     writeFileSync(file, g.toBytes({ producer: "@rge/core convert" }));
   } finally {

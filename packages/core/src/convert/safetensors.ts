@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { CheckpointInvalidError } from "../errors.js";
+import { float16BitsToFloat32 } from "../graph/float16.js";
 import { float32Tensor, type TensorData } from "../graph/tensor-data.js";
 
 /** A tensor's entry in a safetensors header. */
@@ -92,15 +93,7 @@ function toFloat32(raw: Buffer, dtype: string): Float32Array {
     for (let i = 0; i < count; i++) bits[i] = raw.readUInt16LE(2 * i) << 16;
     return out;
   }
-  for (let i = 0; i < count; i++) out[i] = halfToFloat(raw.readUInt16LE(2 * i));
-  return out;
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const fraction = h & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 31) return fraction ? NaN : sign * Infinity;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+  const halves = new Uint16Array(count);
+  for (let i = 0; i < count; i++) halves[i] = raw.readUInt16LE(2 * i);
+  return float16BitsToFloat32(halves);
 }

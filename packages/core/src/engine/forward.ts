@@ -19,11 +19,17 @@ export interface DecoderStep {
 }
 
 export class Forward {
+  /** Element type of the decoder's KV cache (float16 in fp16 bundles). */
+  private readonly cacheType: "float32" | "float16";
+
   constructor(
     private readonly sessions: Sessions,
     private readonly config: Qwen25VlConfig,
     private readonly padTokenId: number,
-  ) {}
+  ) {
+    const meta = sessions.decoder.inputMetadata.find((m) => m.name === DECODER_IO.pastKey(0));
+    this.cacheType = meta?.isTensor && meta.type === "float16" ? "float16" : "float32";
+  }
 
   /** Runs the vision encoder on one image: `[patches, patchDim]` → `[tokens, H]`. */
   async encodeImage(pixelValues: Float32Array, grid: [number, number, number]): Promise<Float32Array> {
@@ -86,7 +92,7 @@ export class Forward {
         }
       }
     }
-    const cache = KvCache.empty(text.numLayers, batch, text.numKvHeads, text.headDim);
+    const cache = KvCache.empty(text.numLayers, batch, text.numKvHeads, text.headDim, this.cacheType);
     return this.decode(embeds, seqLen, mask, positions, cache, logitsToKeep);
   }
 

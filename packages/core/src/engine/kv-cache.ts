@@ -14,8 +14,11 @@ export class KvCache {
     public batch: number,
   ) {}
 
-  static empty(layers: number, batch: number, kvHeads: number, headDim: number): KvCache {
-    const empty = () => new ort.Tensor("float32", new Float32Array(0), [batch, kvHeads, 0, headDim]);
+  static empty(layers: number, batch: number, kvHeads: number, headDim: number, type: "float32" | "float16" = "float32"): KvCache {
+    const empty = () =>
+      type === "float16"
+        ? new ort.Tensor("float16", new Uint16Array(0), [batch, kvHeads, 0, headDim])
+        : new ort.Tensor("float32", new Float32Array(0), [batch, kvHeads, 0, headDim]);
     return new KvCache(
       Array.from({ length: layers }, () => ({ key: empty(), value: empty() })),
       new BigInt64Array(0),
@@ -54,17 +57,17 @@ export class KvCache {
   }
 }
 
-/** Copies the given batch rows of a `[B, H, T, D]` tensor, skipping the first `drop` time steps. */
+/** Copies the given batch rows of a `[B, H, T, D]` tensor (float32 or float16), skipping the first `drop` time steps. */
 function gatherRows(tensor: ort.Tensor, rows: readonly number[], drop: number): ort.Tensor {
   const [, heads, t, d] = tensor.dims as [number, number, number, number];
-  const src = tensor.data as Float32Array;
+  const src = tensor.data as Float32Array | Uint16Array;
   const keep = t - drop;
-  const out = new Float32Array(rows.length * heads * keep * d);
+  const out = new (src.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(rows.length * heads * keep * d);
   rows.forEach((r, i) => {
     for (let h = 0; h < heads; h++) {
       const from = ((r * heads + h) * t + drop) * d;
       out.set(src.subarray(from, from + keep * d), (i * heads + h) * keep * d);
     }
   });
-  return new ort.Tensor("float32", out, [rows.length, heads, keep, d]);
+  return new ort.Tensor(tensor.type as "float32", out as Float32Array, [rows.length, heads, keep, d]);
 }

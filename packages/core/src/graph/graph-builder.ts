@@ -21,7 +21,9 @@ import {
   type ValueInfoProto,
 } from "onnx-buf";
 import type { ExternalDataWriter } from "./external-data.js";
-import { elementCount, type ElementType, type TensorData } from "./tensor-data.js";
+import { float32ToFloat16Bits } from "./float16.js";
+import { FP32, type Precision } from "./precision.js";
+import { asFloat32, elementCount, type ElementType, type TensorData } from "./tensor-data.js";
 
 /** A dimension of a graph input or output: a fixed size or a symbolic name such as "batch_size". */
 export type Dim = number | string;
@@ -58,10 +60,40 @@ export class GraphBuilder {
   private readonly constants = new Map<string, string>();
   private counter = 0;
 
+  /** How weights are stored and activations computed (default: float32 throughout). */
+  readonly precision: Precision;
+
   constructor(
     readonly name: string,
-    private readonly options: { external?: ExternalDataWriter; externalThreshold?: number } = {},
-  ) {}
+    private readonly options: { external?: ExternalDataWriter; externalThreshold?: number; precision?: Precision } = {},
+  ) {
+    this.precision = options.precision ?? FP32;
+  }
+
+  /** Element type activations are computed in. */
+  get floatType(): ElementType {
+    return this.precision.float;
+  }
+
+  /** Adds a float32 weight, stored in the compute type (or `as`). */
+  floatWeight(name: string, data: TensorData, as: ElementType = this.floatType): string {
+    if (as === "float32" || data.dtype !== "float32") return this.initializer(name, data);
+    const bits = float32ToFloat16Bits(asFloat32(data));
+    return this.initializer(name, { dtype: "float16", dims: data.dims, bytes: new Uint8Array(bits.buffer) });
+  }
+
+  /** A scalar constant in the compute type. */
+  float(value: number): string {
+    if (this.floatType === "float32") return this.float32(value);
+    const key = `f16:${value}`;
+    const bits = float32ToFloat16Bits(Float32Array.of(value));
+    return this.sharedConstant(key, { dtype: "float16", dims: [], bytes: new Uint8Array(bits.buffer) });
+  }
+
+  /** Casts `x` to `to` unless the graph already computes in it. */
+  cast(x: string, from: ElementType, to: ElementType): string {
+    return from === to ? x : this.op("Cast", [x], { attrs: { to: onnxDataType(to) } });
+  }
 
   input(name: string, dtype: ElementType, dims: Dim[]): string {
     this.inputs.push(valueInfo(name, dtype, dims));

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { InvalidOptionError } from "../errors.js";
 import { GraphBuilder } from "./graph-builder.js";
 import { matMulNBits, type MatMulNBitsOptions } from "./matmul-nbits.js";
-import { dequantizeNBits, quantizeNBits, roundHalfEven, type NBitsOptions, type NBitsWeight } from "./quantize-nbits.js";
+import { roundHalfEven } from "../numeric/round-half-even.js";
+import { dequantizeNBits, quantizeNBits, type NBitsOptions, type NBitsWeight } from "./quantize-nbits.js";
 import { asFloat32, float32Tensor } from "./tensor-data.js";
 
 /** Seeded standard normal values (LCG + Box-Muller), so every run sees the same weights. */

@@ -1,5 +1,6 @@
 import { InvalidOptionError } from "../errors.js";
 import { asFloat32, float32Tensor, type TensorData } from "./tensor-data.js";
+import { roundHalfEven } from "../numeric/round-half-even.js";
 
 /** How {@link quantizeNBits} quantizes a weight. */
 export interface NBitsOptions {
@@ -142,15 +143,6 @@ function packBlock(codes: Uint8Array, bits: 4 | 8, out: Uint8Array, offset: numb
     return;
   }
   for (let i = 0; i < codes.length; i += 2) out[offset + i / 2] = codes[i]! | (codes[i + 1]! << 4);
-}
-
-/** Rounds to the nearest integer, ties to even (like `numpy.round`), so quantization has no upward bias. */
-export function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
 }
 
 function clamp(v: number, lo: number, hi: number): number {

@@ -1,6 +1,6 @@
 import { GraphBuilder } from "../graph-builder.js";
 import type { TextModelConfig } from "./config.js";
-import { applyRotary, linear, rmsNorm, silu } from "./layers.js";
+import { applyRotary, linear, linearWith, rmsNorm, silu, softmax32 } from "./layers.js";
 import { transpose2d } from "../tensor-data.js";
 import type { WeightSource } from "./weights.js";
 
@@ -43,23 +43,26 @@ export interface DecoderGraphOptions {
 export function buildDecoderGraph(g: GraphBuilder, cfg: TextModelConfig, w: WeightSource, options: DecoderGraphOptions = {}): void {
   const { hiddenSize: H, headDim: D, numHeads, numKvHeads, vocabSize } = cfg;
   const groups = numHeads / numKvHeads;
+  const f = g.floatType;
   const x0 = g.input(DECODER_IO.inputsEmbeds, "float32", ["batch_size", "sequence_length", H]);
   const mask = g.input(DECODER_IO.attentionMask, "int64", ["batch_size", "total_sequence_length"]);
   const positions = g.input(DECODER_IO.positionIds, "int64", [3, "batch_size", "sequence_length"]);
   const past = Array.from({ length: cfg.numLayers }, (_, i) => ({
-    key: g.input(DECODER_IO.pastKey(i), "float32", ["batch_size", numKvHeads, "past_sequence_length", D]),
-    value: g.input(DECODER_IO.pastValue(i), "float32", ["batch_size", numKvHeads, "past_sequence_length", D]),
+    key: g.input(DECODER_IO.pastKey(i), f, ["batch_size", numKvHeads, "past_sequence_length", D]),
+    value: g.input(DECODER_IO.pastValue(i), f, ["batch_size", numKvHeads, "past_sequence_length", D]),
   }));
   const keep = options.logitsToKeepInput === false ? undefined : g.input(DECODER_IO.numLogitsToKeep, "int64", []);
 
   const bias = attentionBias(g, x0, mask);
-  const { cos, sin } = mropeCosSin(g, cfg, positions);
+  const angles = mropeCosSin(g, cfg, positions);
+  const cos = g.cast(angles.cos, "float32", f);
+  const sin = g.cast(angles.sin, "float32", f);
   const cosQ = g.op("Unsqueeze", [cos, g.int64([1, 2])]); // [B,1,1,S,D] for q in [B,kv,G,S,D]
   const sinQ = g.op("Unsqueeze", [sin, g.int64([1, 2])]);
   const cosK = g.op("Unsqueeze", [cos, g.int64([1])]); // [B,1,S,D] for k in [B,kv,S,D]
   const sinK = g.op("Unsqueeze", [sin, g.int64([1])]);
 
-  let h = x0;
+  let h = g.cast(x0, "float32", f);
   for (let i = 0; i < cfg.numLayers; i++) {
     const p = `model.layers.${i}`;
     const normed = rmsNorm(g, w, h, `${p}.input_layernorm.weight`, cfg.rmsNormEps);
@@ -76,8 +79,7 @@ export function buildDecoderGraph(g: GraphBuilder, cfg: TextModelConfig, w: Weig
     const values = g.op("Concat", [past[i]!.value, v4], { attrs: { axis: 2 }, outputs: [DECODER_IO.presentValue(i)] });
     // Grouped-query attention by broadcasting: [B,kv,G,S,D] @ [B,kv,1,D,T] -> [B,kv,G,S,T]
     const kT = g.op("Transpose", [g.op("Unsqueeze", [keys, g.int64([2])])], { attrs: { perm: [0, 1, 2, 4, 3] } });
-    const scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [qr, kT]), g.float32(1 / Math.sqrt(D))]), bias]);
-    const probs = g.op("Softmax", [scores], { attrs: { axis: -1 } });
+    const probs = softmax32(g, g.op("Mul", [g.op("MatMul", [qr, kT]), g.float(1 / Math.sqrt(D))]), bias);
     const ctx = g.op("MatMul", [probs, g.op("Unsqueeze", [values, g.int64([2])])]);
     const merged = g.op("Reshape", [g.op("Transpose", [ctx], { attrs: { perm: [0, 3, 1, 2, 4] } }), g.int64([0, 0, -1])]);
     h = g.op("Add", [h, linear(g, w, merged, `${p}.self_attn.o_proj`, false)]);
@@ -89,15 +91,20 @@ export function buildDecoderGraph(g: GraphBuilder, cfg: TextModelConfig, w: Weig
   }
 
   const hidden = rmsNorm(g, w, h, "model.norm.weight", cfg.rmsNormEps);
-  if (options.hiddenStateOutput !== false) g.output(hidden, DECODER_IO.lastHiddenState, "float32", ["batch_size", "sequence_length", H]);
+  if (options.hiddenStateOutput !== false) {
+    g.output(g.cast(hidden, f, "float32"), DECODER_IO.lastHiddenState, "float32", ["batch_size", "sequence_length", H]);
+  }
 
   const kept = keep === undefined ? hidden : keepLastPositions(g, hidden, keep);
   const headName = cfg.tieWordEmbeddings || !w.has("lm_head.weight") ? "model.embed_tokens.weight" : "lm_head.weight";
-  const head = g.initializer("lm_head.weight.T", transpose2d(w.get(headName)));
-  g.output(g.op("MatMul", [kept, head]), DECODER_IO.logits, "float32", ["batch_size", "logits_length", vocabSize]);
+  const logits =
+    g.precision.linear === "float"
+      ? g.op("MatMul", [kept, g.floatWeight("lm_head.weight.T", transpose2d(w.get(headName)))])
+      : linearWith(g, kept, "lm_head", w.get(headName));
+  g.output(g.cast(logits, f, "float32"), DECODER_IO.logits, "float32", ["batch_size", "logits_length", vocabSize]);
   for (let i = 0; i < cfg.numLayers; i++) {
-    g.output(DECODER_IO.presentKey(i), DECODER_IO.presentKey(i), "float32", ["batch_size", numKvHeads, "total_sequence_length", D]);
-    g.output(DECODER_IO.presentValue(i), DECODER_IO.presentValue(i), "float32", ["batch_size", numKvHeads, "total_sequence_length", D]);
+    g.output(DECODER_IO.presentKey(i), DECODER_IO.presentKey(i), f, ["batch_size", numKvHeads, "total_sequence_length", D]);
+    g.output(DECODER_IO.presentValue(i), DECODER_IO.presentValue(i), f, ["batch_size", numKvHeads, "total_sequence_length", D]);
   }
 }
 

@@ -7,7 +7,8 @@ export const EMBED_TOKENS_IO = { inputIds: "input_ids", inputsEmbeds: "inputs_em
 /** `input_ids [B,S]` (int64) → `inputs_embeds [B,S,H]`: a lookup in the token embedding table. */
 export function buildEmbedTokensGraph(g: GraphBuilder, cfg: TextModelConfig, w: WeightSource): void {
   const ids = g.input(EMBED_TOKENS_IO.inputIds, "int64", ["batch_size", "sequence_length"]);
-  const table = g.initializer("model.embed_tokens.weight", w.get("model.embed_tokens.weight"));
-  const out = g.op("Gather", [table, ids], { attrs: { axis: 0 } });
+  const type = g.precision.embeddings;
+  const table = g.floatWeight("model.embed_tokens.weight", w.get("model.embed_tokens.weight"), type);
+  const out = g.cast(g.op("Gather", [table, ids], { attrs: { axis: 0 } }), type, "float32");
   g.output(out, EMBED_TOKENS_IO.inputsEmbeds, "float32", ["batch_size", "sequence_length", cfg.hiddenSize]);
 }

@@ -1,7 +1,7 @@
 import type { GraphBuilder } from "../graph-builder.js";
 import { asFloat32, float32Tensor, transpose2d } from "../tensor-data.js";
 import type { VisionModelConfig } from "./config.js";
-import { applyRotary, gelu, linear, rmsNorm, silu } from "./layers.js";
+import { applyRotary, gelu, linear, rmsNorm, silu, softmax32 } from "./layers.js";
 import type { WeightSource } from "./weights.js";
 
 export const VISION_IO = {
@@ -36,8 +36,8 @@ export function buildVisionGraph(g: GraphBuilder, cfg: VisionModelConfig, w: Wei
 
   // Conv3d with stride = kernel over pre-cut patches is a MatMul with the kernel flattened to [D, C*T*P*P].
   const conv = w.get("visual.patch_embed.proj.weight");
-  const kernel = g.initializer("visual.patch_embed.proj.weight.T", transpose2d(float32Tensor([cfg.hiddenSize, patchDim], asFloat32(conv))));
-  let h = g.op("MatMul", [pixels, kernel]);
+  const kernel = g.floatWeight("visual.patch_embed.proj.weight.T", transpose2d(float32Tensor([cfg.hiddenSize, patchDim], asFloat32(conv))));
+  let h = g.op("MatMul", [g.cast(pixels, "float32", g.floatType), kernel]);
 
   if (cfg.depth > 0) {
     const positions = g.input(VISION_IO.patchPositions, "int64", ["num_patches", 2]);
@@ -56,7 +56,7 @@ export function buildVisionGraph(g: GraphBuilder, cfg: VisionModelConfig, w: Wei
   const grouped = g.op("Reshape", [normed, g.int64([-1, cfg.hiddenSize * unit])]);
   const hidden = gelu(g, linear(g, w, grouped, "visual.merger.mlp.0", true));
   const features = linear(g, w, hidden, "visual.merger.mlp.2", true);
-  g.output(features, VISION_IO.imageFeatures, "float32", ["num_image_tokens", cfg.outHiddenSize]);
+  g.output(g.cast(features, g.floatType, "float32"), VISION_IO.imageFeatures, "float32", ["num_image_tokens", cfg.outHiddenSize]);
 }
 
 /** cos/sin `[N, 1, headDim]`: the first half of the rotary frequencies follow the row, the second the column. */
@@ -66,7 +66,7 @@ function visionRotary(g: GraphBuilder, positions: string, headDim: number): { co
   const pos = g.op("Unsqueeze", [g.op("Cast", [positions], { attrs: { to: 1 } }), g.int64([-1])]); // [N,2,1]
   const freqs = g.op("Reshape", [g.op("Mul", [pos, g.float32(invFreq, [dim / 2])]), g.int64([0, dim])]); // [N, dim]
   const emb = g.op("Unsqueeze", [g.op("Concat", [freqs, freqs], { attrs: { axis: -1 } }), g.int64([1])]); // [N,1,headDim]
-  return { cos: g.op("Cos", [emb]), sin: g.op("Sin", [emb]) };
+  return { cos: g.cast(g.op("Cos", [emb]), "float32", g.floatType), sin: g.cast(g.op("Sin", [emb]), "float32", g.floatType) };
 }
 
 function visionBlock(
@@ -86,9 +86,8 @@ function visionBlock(
   const q = g.op("Transpose", [applyRotary(g, part(0), cos, sin, headDim)], { attrs: { perm: [1, 0, 2] } });
   const k = g.op("Transpose", [applyRotary(g, part(1), cos, sin, headDim)], { attrs: { perm: [1, 2, 0] } });
   const v = g.op("Transpose", [part(2)], { attrs: { perm: [1, 0, 2] } });
-  let scores = g.op("Mul", [g.op("MatMul", [q, k]), g.float32(1 / Math.sqrt(headDim))]); // [heads, N, N]
-  if (bias) scores = g.op("Add", [scores, bias]);
-  const ctx = g.op("MatMul", [g.op("Softmax", [scores], { attrs: { axis: -1 } }), v]); // [heads, N, hd]
+  const scores = g.op("Mul", [g.op("MatMul", [q, k]), g.float(1 / Math.sqrt(headDim))]); // [heads, N, N]
+  const ctx = g.op("MatMul", [softmax32(g, scores, bias), v]); // [heads, N, hd]
   const merged = g.op("Reshape", [g.op("Transpose", [ctx], { attrs: { perm: [1, 0, 2] } }), g.int64([0, -1])]);
   const h = g.op("Add", [x, linear(g, w, merged, `${p}.attn.proj`, true)]);
   const normed2 = rmsNorm(g, w, h, `${p}.norm2.weight`, 1e-6);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ImageShapeError } from "../../errors.js";
 import { fixtures } from "./__fixtures__/reference-fixtures.js";
-import { roundHalfEven, smartResize } from "./smart-resize.js";
+import { roundHalfEven } from "../../numeric/round-half-even.js";
+import { smartResize } from "./smart-resize.js";
 
 describe("smartResize", () => {
   it.each(fixtures.smartResize)(

@@ -1,4 +1,5 @@
 import { ImageShapeError } from "../../errors.js";
+import { roundHalfEven } from "../../numeric/round-half-even.js";
 
 /** Pixel budget and alignment for {@link smartResize}. */
 export interface SmartResizeOptions {
@@ -61,13 +62,4 @@ export function smartResize(height: number, width: number, options: SmartResizeO
     wBar = Math.ceil((width * beta) / factor) * factor;
   }
   return { height: hBar, width: wBar };
-}
-
-/** Python 3's `round(x)` for floats: nearest integer, exact halves to the even neighbour. */
-export function roundHalfEven(x: number): number {
-  const floor = Math.floor(x);
-  const diff = x - floor;
-  if (diff < 0.5) return floor;
-  if (diff > 0.5) return floor + 1;
-  return floor % 2 === 0 ? floor : floor + 1;
 }

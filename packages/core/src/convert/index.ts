@@ -1,1 +1,0 @@
-export { makeDecoderRgeReady, type DecoderEditResult, type GraphEditStage, type MakeDecoderRgeReadyOptions } from "./graph-edit.js";
