@@ -40,6 +40,12 @@ export class KvCache {
 
   /** Keeps only `rows` (in that order), then drops leading columns that are padding in every kept row. */
   retain(rows: readonly number[]): void {
+    if (rows.length === 0) {
+      this.layers = this.layers.map(({ key, value }) => ({ key: gatherRows(key, [], 0), value: gatherRows(value, [], 0) }));
+      this.mask = new BigInt64Array(0);
+      this.batch = 0;
+      return;
+    }
     const t = this.length;
     let drop = t;
     for (const r of rows) {
@@ -55,6 +61,47 @@ export class KvCache {
     this.mask = mask;
     this.batch = rows.length;
   }
+}
+
+/**
+ * Stacks two caches along the batch axis, left-padding the shorter one with masked columns, so rows
+ * admitted mid-generation (continuous batching) join a running batch.
+ */
+export function concatCaches(a: KvCache, b: KvCache): KvCache {
+  if (a.batch === 0) return b;
+  if (b.batch === 0) return a;
+  const length = Math.max(a.length, b.length);
+  const layers = a.layers.map((la, i) => {
+    const lb = b.layers[i]!;
+    return { key: stackPadded(la.key, lb.key, length), value: stackPadded(la.value, lb.value, length) };
+  });
+  const mask = new BigInt64Array((a.batch + b.batch) * length);
+  const place = (c: KvCache, firstRow: number) => {
+    const pad = length - c.length;
+    for (let r = 0; r < c.batch; r++) mask.set(c.mask.subarray(r * c.length, (r + 1) * c.length), (firstRow + r) * length + pad);
+  };
+  place(a, 0);
+  place(b, a.batch);
+  return new KvCache(layers, mask, a.batch + b.batch);
+}
+
+/** `[Ba,H,Ta,D]` and `[Bb,H,Tb,D]` → `[Ba+Bb,H,T,D]`, each right-aligned in time (zeros on the left). */
+function stackPadded(a: ort.Tensor, b: ort.Tensor, length: number): ort.Tensor {
+  const [ba, heads, , d] = a.dims as [number, number, number, number];
+  const bb = b.dims[0]!;
+  const src = [a, b];
+  const out = new ((a.data as Float32Array | Uint16Array).constructor as Float32ArrayConstructor)((ba + bb) * heads * length * d);
+  let row = 0;
+  for (const t of src) {
+    const [rows, , tl] = t.dims as [number, number, number, number];
+    const data = t.data as Float32Array;
+    for (let r = 0; r < rows; r++, row++) {
+      for (let h = 0; h < heads; h++) {
+        out.set(data.subarray((r * heads + h) * tl * d, (r * heads + h + 1) * tl * d), ((row * heads + h) * length + (length - tl)) * d);
+      }
+    }
+  }
+  return new ort.Tensor(a.type as "float32", out, [ba + bb, heads, length, d]);
 }
 
 /** Copies the given batch rows of a `[B, H, T, D]` tensor (float32 or float16), skipping the first `drop` time steps. */

@@ -10,7 +10,7 @@ import { encodeTargetBatch } from "./encode-targets.js";
 import { Forward } from "./forward.js";
 import { InputPreparer } from "./prepare.js";
 import type { PreparedItem } from "./prepared-item.js";
-import { reasonBatch, type ReasonSettings } from "./reason.js";
+import { reasonBatch, reasonContinuously, type ReasonRequest, type ReasonSettings, type RowOutcome } from "./reason.js";
 import { createSessions, type Sessions } from "./sessions.js";
 
 const tmp = tempDir();
@@ -86,6 +86,36 @@ describe("reasonBatch", () => {
     } finally {
       forward.step = original;
     }
+  });
+
+  it("continuous batching: queued queries take freed slots and each gets its solo result", async () => {
+    const texts = ["x", "two words", "a somewhat longer query text", "cats", "blue sky at night", "z", "where", "q"];
+    const items = await Promise.all(texts.map((text) => preparer.prepare({ text }, "query", false, 40)));
+    const solo: RowOutcome[] = [];
+    for (const item of items) solo.push((await reasonBatch(forward, [item], settings))[0]!);
+
+    const outcomes: RowOutcome[] = new Array(items.length);
+    const request = (i: number): ReasonRequest => ({ item: items[i]!, maxNewTokens: 40, done: (o) => (outcomes[i] = o) });
+    const queue = items.map((_, i) => i).slice(2);
+    const widths: number[] = [];
+    const prefills: number[] = [];
+    const step = forward.step.bind(forward);
+    const prefill = forward.prefill.bind(forward);
+    forward.step = (tokens, positions, cache) => (widths.push(tokens.length), step(tokens, positions, cache));
+    forward.prefill = (batch, keep) => (prefills.push(batch.length), prefill(batch, keep));
+    try {
+      await reasonContinuously(forward, settings, 3, [request(0), request(1)], async (free) => queue.splice(0, free).map(request));
+    } finally {
+      forward.step = step;
+      forward.prefill = prefill;
+    }
+    expect(prefills.length).toBeGreaterThan(2); // rows joined mid-generation
+    expect(Math.max(...widths)).toBeLessThanOrEqual(3);
+    outcomes.forEach((o, i) => {
+      if (!o.ok || !solo[i]!.ok) throw new Error("unexpected failure");
+      expect(o.value.generated).toEqual(solo[i]!.value.generated);
+      expect(maxAbsDiff(o.value.embedding, solo[i]!.value.embedding)).toBeLessThan(1e-5);
+    });
   });
 
   it("feeds the capped last token once more when maxNewTokens is hit (no <emb> appended)", async () => {

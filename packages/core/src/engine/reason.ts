@@ -1,15 +1,19 @@
 import { AbortedError } from "../errors.js";
 import type { Forward } from "./forward.js";
 import { pickToken } from "./greedy.js";
+import { concatCaches, KvCache } from "./kv-cache.js";
 import type { PreparedItem } from "./prepared-item.js";
 import { normalizedSlice } from "./vector.js";
 
-export interface ReasonSettings {
-  maxNewTokens: number;
+export interface DecodeSettings {
   embTokenId: number;
   vocabSize: number;
   hiddenSize: number;
   repetitionPenalty: number;
+}
+
+export interface ReasonSettings extends DecodeSettings {
+  maxNewTokens: number;
 }
 
 export interface ReasonedEmbedding {
@@ -21,63 +25,112 @@ export interface ReasonedEmbedding {
 
 export type RowOutcome = { ok: true; value: ReasonedEmbedding } | { ok: false; error: Error };
 
-/**
- * Reason-then-embed for a batch: left-padded prefill, then greedy decoding with the KV cache where every
- * row stops on its own. A row's last generated token (`<emb>`, or whatever came at `maxNewTokens`) is fed
- * once more and the final-norm hidden state of that step is its embedding, exactly like the reference's
- * extra forward after `generate()`. Finished and cancelled rows leave the batch at once.
- */
-export async function reasonBatch(
-  forward: Forward,
-  items: readonly PreparedItem[],
-  settings: ReasonSettings,
-  signals: readonly (AbortSignal | undefined)[] = [],
-): Promise<RowOutcome[]> {
-  const { vocabSize: V, hiddenSize: H, maxNewTokens, embTokenId, repetitionPenalty } = settings;
-  const outcomes: RowOutcome[] = new Array(items.length);
-  const penalise = repetitionPenalty !== 1;
-  const rows = items.map((item, index) => {
-    const seen = penalise ? new Uint8Array(V) : undefined;
-    if (seen) for (const id of item.ids) seen[id] = 1;
-    return { index, item, seen, generated: [] as number[] };
-  });
+/** One query waiting to reason: its prepared prompt, its budget, and where its outcome goes. */
+export interface ReasonRequest {
+  item: PreparedItem;
+  maxNewTokens: number;
+  signal?: AbortSignal | undefined;
+  done: (outcome: RowOutcome) => void;
+}
 
-  let step = await forward.prefill(items, 1);
-  rows.forEach((row, b) => choose(row, step.logits, b));
-  let active = rows;
-  while (active.length > 0) {
-    step = await forward.step(
-      active.map((r) => r.generated[r.generated.length - 1]!),
-      active.map((r) => r.item.positions.next + r.generated.length - 1),
-      step.cache,
+interface Row {
+  request: ReasonRequest;
+  seen: Uint8Array | undefined;
+  generated: number[];
+}
+
+/**
+ * Reason-then-embed with continuous batching. Rows are prefilled (batched, left-padded), then decoded
+ * greedily with the KV cache; each row stops on its own at `<emb>` or its `maxNewTokens`. A row's last
+ * generated token is fed once more and the final-norm hidden state of that step is its embedding, like
+ * the reference's extra forward after `generate()`. Finished and cancelled rows leave the batch at once,
+ * and `refill` is asked for new requests to take their slots, so one long rationale does not hold the
+ * others back. Every row gets the result it would get alone.
+ */
+export async function reasonContinuously(
+  forward: Forward,
+  settings: DecodeSettings,
+  capacity: number,
+  first: ReasonRequest[],
+  refill: (free: number) => Promise<ReasonRequest[]> = async () => [],
+): Promise<void> {
+  const { vocabSize: V, hiddenSize: H, embTokenId, repetitionPenalty } = settings;
+  let rows: Row[] = [];
+  let cache: KvCache | undefined;
+  let incoming = first;
+
+  const choose = (row: Row, logits: Float32Array, b: number) => {
+    const token = pickToken(logits, b * V, V, row.seen, repetitionPenalty);
+    row.generated.push(token);
+    if (row.seen) row.seen[token] = 1;
+  };
+
+  while (true) {
+    const live = incoming.filter((r) => !r.signal?.aborted || (r.done({ ok: false, error: aborted(r.signal) }), false));
+    incoming = [];
+    if (live.length > 0) {
+      const admitted = live.map((request): Row => {
+        const seen = repetitionPenalty !== 1 ? new Uint8Array(V) : undefined;
+        if (seen) for (const id of request.item.ids) seen[id] = 1;
+        return { request, seen, generated: [] };
+      });
+      const prefill = await forward.prefill(live.map((r) => r.item), 1);
+      admitted.forEach((row, b) => choose(row, prefill.logits, b));
+      rows = [...rows, ...admitted];
+      cache = cache ? concatCaches(cache, prefill.cache) : prefill.cache;
+    }
+    if (rows.length === 0) return;
+
+    const step = await forward.step(
+      rows.map((r) => r.generated[r.generated.length - 1]!),
+      rows.map((r) => r.request.item.positions.next + r.generated.length - 1),
+      cache!,
     );
     const keep: number[] = [];
-    active.forEach((row, b) => {
+    rows.forEach((row, b) => {
       const last = row.generated[row.generated.length - 1]!;
-      if (signals[row.index]?.aborted) {
-        outcomes[row.index] = { ok: false, error: new AbortedError(undefined, { cause: signals[row.index]!.reason }) };
+      const { signal, maxNewTokens, done } = row.request;
+      if (signal?.aborted) {
+        done({ ok: false, error: aborted(signal) });
       } else if (last === embTokenId || row.generated.length >= maxNewTokens) {
-        outcomes[row.index] = {
+        done({
           ok: true,
           value: {
             embedding: normalizedSlice(step.hidden, b * H, H),
             generated: row.generated,
             stoppedBy: last === embTokenId ? "emb" : "maxNewTokens",
           },
-        };
+        });
       } else {
         choose(row, step.logits, b);
         keep.push(b);
       }
     });
-    active = keep.map((b) => active[b]!);
-    if (active.length > 0) step.cache.retain(keep);
+    rows = keep.map((b) => rows[b]!);
+    cache = step.cache;
+    cache.retain(keep);
+    if (rows.length < capacity) incoming = await refill(capacity - rows.length);
   }
-  return outcomes;
+}
 
-  function choose(row: (typeof rows)[number], logits: Float32Array, b: number): void {
-    const token = pickToken(logits, b * V, V, row.seen, repetitionPenalty);
-    row.generated.push(token);
-    if (row.seen) row.seen[token] = 1;
-  }
+/** Reasons over a fixed set of items as one batch (no refill); outcomes in input order. */
+export async function reasonBatch(
+  forward: Forward,
+  items: readonly PreparedItem[],
+  settings: ReasonSettings,
+  signals: readonly (AbortSignal | undefined)[] = [],
+): Promise<RowOutcome[]> {
+  const outcomes: RowOutcome[] = new Array(items.length);
+  const requests = items.map((item, i) => ({
+    item,
+    maxNewTokens: settings.maxNewTokens,
+    signal: signals[i],
+    done: (o: RowOutcome) => (outcomes[i] = o),
+  }));
+  await reasonContinuously(forward, settings, items.length, requests);
+  return outcomes;
+}
+
+function aborted(signal: AbortSignal | undefined): AbortedError {
+  return new AbortedError(undefined, { cause: signal?.reason });
 }

@@ -10,7 +10,7 @@ import { encodeTargetBatch } from "./encode-targets.js";
 import { Forward } from "./forward.js";
 import { InputPreparer, type RgeInput } from "./prepare.js";
 import type { PreparedItem } from "./prepared-item.js";
-import { reasonBatch } from "./reason.js";
+import { reasonContinuously, type ReasonRequest } from "./reason.js";
 import { createSessions, type Sessions } from "./sessions.js";
 import { WorkQueue, type Pending } from "./work-queue.js";
 
@@ -143,7 +143,7 @@ export class RgeModel {
   constructor(
     readonly bundle: Bundle,
     private readonly sessions: Sessions,
-    options: LoadRgeModelOptions & { batchSize: number },
+    private readonly options: LoadRgeModelOptions & { batchSize: number },
   ) {
     this.dimension = bundle.manifest.embeddingDim;
     this.device = sessions.provider;
@@ -164,7 +164,7 @@ export class RgeModel {
     this.forward = new Forward(sessions, bundle.config, padId);
     this.queue = new WorkQueue<Job, JobResult>(
       () => options.batchSize,
-      (batch) => this.runBatch(batch),
+      (batch, more) => this.runBatch(batch, more),
     );
   }
 
@@ -179,7 +179,7 @@ export class RgeModel {
       return Promise.reject(error);
     }
     const job: Job = { input, role: "query", reasoning, maxNewTokens };
-    const key = reasoning ? `reason:${maxNewTokens}` : "encode";
+    const key = reasoning ? "reason" : "encode"; // rows carry their own budget, so all reasoning shares batches
     return this.queue.submit(job, key, options.signal) as Promise<QueryEmbedding>;
   }
 
@@ -235,54 +235,11 @@ export class RgeModel {
     await Promise.all([this.sessions.visionEncoder.release(), this.sessions.embedTokens.release(), this.sessions.decoder.release()]);
   }
 
-  private async runBatch(batch: Pending<Job, JobResult>[]): Promise<void> {
-    const prepared: { pending: Pending<Job, JobResult>; item: PreparedItem }[] = [];
-    await Promise.all(
-      batch.map(async (pending) => {
-        const { input, role, reasoning, maxNewTokens } = pending.input;
-        try {
-          const withEmb = !reasoning;
-          const item = await this.preparer.prepare(input, role, withEmb, reasoning ? maxNewTokens : 0, pending.signal);
-          prepared.push({ pending, item });
-        } catch (error) {
-          pending.reject(error);
-        }
-      }),
-    );
-    const live = prepared.filter(({ pending }) => !pending.signal?.aborted || (pending.reject(abortError(pending.signal)), false));
+  private async runBatch(batch: Pending<Job, JobResult>[], more: (max: number) => Pending<Job, JobResult>[]): Promise<void> {
+    if (batch[0]!.input.reasoning) return this.runReasoning(batch, more);
+    const live = (await this.prepareAll(batch)).sort((a, b) => a.item.ids.length - b.item.ids.length);
     if (live.length === 0) return;
-    live.sort((a, b) => a.item.ids.length - b.item.ids.length);
-    const items = live.map((p) => p.item);
-    const job = live[0]!.pending.input;
-    if (job.reasoning) {
-      const outcomes = await reasonBatch(
-        this.forward,
-        items,
-        {
-          maxNewTokens: job.maxNewTokens,
-          embTokenId: this.bundle.manifest.embTokenId,
-          vocabSize: this.bundle.config.text.vocabSize,
-          hiddenSize: this.dimension,
-          repetitionPenalty: this.bundle.generation.repetitionPenalty,
-        },
-        live.map((p) => p.pending.signal),
-      );
-      outcomes.forEach((outcome, i) => {
-        const { pending, item } = live[i]!;
-        if (!outcome.ok) return pending.reject(outcome.error);
-        const { generated, stoppedBy, embedding } = outcome.value;
-        const text = stoppedBy === "emb" ? generated.slice(0, -1) : generated;
-        pending.resolve({
-          embedding,
-          rationale: text.length > 0 ? this.tokenizer.decode(text, { skip_special_tokens: false }) : "",
-          stoppedBy,
-          tokens: { prompt: item.ids.length, generated: generated.length },
-          generatedIds: generated,
-        });
-      });
-      return;
-    }
-    const embeddings = await encodeTargetBatch(this.forward, items, this.dimension);
+    const embeddings = await encodeTargetBatch(this.forward, live.map((p) => p.item), this.dimension);
     embeddings.forEach((embedding, i) => {
       const { pending, item } = live[i]!;
       if (pending.signal?.aborted) return pending.reject(abortError(pending.signal));
@@ -291,6 +248,54 @@ export class RgeModel {
         pending.resolve({ embedding, rationale: "", stoppedBy: "noReasoning", tokens: { prompt: item.ids.length, generated: 0 }, generatedIds: [] });
       }
     });
+  }
+
+  /** Continuous batching: finished rows leave, and queued queries take their slots between decode steps. */
+  private async runReasoning(batch: Pending<Job, JobResult>[], more: (max: number) => Pending<Job, JobResult>[]): Promise<void> {
+    const toRequests = async (pendings: Pending<Job, JobResult>[]): Promise<ReasonRequest[]> =>
+      (await this.prepareAll(pendings)).map(({ pending, item }) => ({
+        item,
+        maxNewTokens: pending.input.maxNewTokens,
+        signal: pending.signal,
+        done: (outcome) => {
+          if (!outcome.ok) return pending.reject(outcome.error);
+          const { generated, stoppedBy, embedding } = outcome.value;
+          const text = stoppedBy === "emb" ? generated.slice(0, -1) : generated;
+          pending.resolve({
+            embedding,
+            rationale: text.length > 0 ? this.tokenizer.decode(text, { skip_special_tokens: false }) : "",
+            stoppedBy,
+            tokens: { prompt: item.ids.length, generated: generated.length },
+            generatedIds: generated,
+          });
+        },
+      }));
+    const settings = {
+      embTokenId: this.bundle.manifest.embTokenId,
+      vocabSize: this.bundle.config.text.vocabSize,
+      hiddenSize: this.dimension,
+      repetitionPenalty: this.bundle.generation.repetitionPenalty,
+    };
+    const first = (await toRequests(batch)).sort((a, b) => a.item.ids.length - b.item.ids.length);
+    await reasonContinuously(this.forward, settings, this.options.batchSize, first, async (free) => toRequests(more(free)));
+  }
+
+  /** Tokenizes and preprocesses each request; a bad one is rejected on its own. */
+  private async prepareAll(batch: Pending<Job, JobResult>[]): Promise<{ pending: Pending<Job, JobResult>; item: PreparedItem }[]> {
+    const prepared: { pending: Pending<Job, JobResult>; item: PreparedItem }[] = [];
+    await Promise.all(
+      batch.map(async (pending) => {
+        const { input, role, reasoning, maxNewTokens } = pending.input;
+        try {
+          const item = await this.preparer.prepare(input, role, !reasoning, reasoning ? maxNewTokens : 0, pending.signal);
+          if (pending.signal?.aborted) pending.reject(abortError(pending.signal));
+          else prepared.push({ pending, item });
+        } catch (error) {
+          pending.reject(error);
+        }
+      }),
+    );
+    return prepared;
   }
 }
 

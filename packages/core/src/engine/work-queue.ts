@@ -24,7 +24,7 @@ export class WorkQueue<TInput, TResult> {
 
   constructor(
     private readonly batchSize: (key: string) => number,
-    private readonly runBatch: (batch: Pending<TInput, TResult>[]) => Promise<void>,
+    private readonly runBatch: (batch: Pending<TInput, TResult>[], more: (max: number) => Pending<TInput, TResult>[]) => Promise<void>,
   ) {}
 
   submit(input: TInput, key: string, signal?: AbortSignal): Promise<TResult> {
@@ -59,18 +59,29 @@ export class WorkQueue<TInput, TResult> {
     await this.idle;
   }
 
+  /** Removes up to `max` waiting requests with this key, oldest first. */
+  private take(key: string, max: number): Pending<TInput, TResult>[] {
+    const out: Pending<TInput, TResult>[] = [];
+    for (let i = 0; i < this.waiting.length && out.length < max; ) {
+      if (this.waiting[i]!.key === key) out.push(...this.waiting.splice(i, 1));
+      else i++;
+    }
+    return out;
+  }
+
   private async pump(): Promise<void> {
     try {
       while (this.waiting.length > 0) {
         const key = this.waiting[0]!.key;
-        const size = this.batchSize(key);
-        const batch: Pending<TInput, TResult>[] = [];
-        for (let i = 0; i < this.waiting.length && batch.length < size; ) {
-          if (this.waiting[i]!.key === key) batch.push(...this.waiting.splice(i, 1));
-          else i++;
-        }
+        const batch = this.take(key, this.batchSize(key));
+        // A running batch may take later requests of its key into free slots (continuous batching).
+        const more = (max: number) => {
+          const extra = this.take(key, max);
+          batch.push(...extra);
+          return extra;
+        };
         try {
-          await this.runBatch(batch);
+          await this.runBatch(batch, more);
         } catch (error) {
           for (const p of batch) p.reject(error);
         }
