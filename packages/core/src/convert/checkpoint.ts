@@ -40,7 +40,12 @@ export function openCheckpoint(dir: string): Checkpoint {
         `the converter reads ${ARCHITECTURE} checkpoints such as MCG-NJU/RGE.`,
     );
   }
-  const config = parseQwen25VlConfig(configJson);
+  let config: Qwen25VlConfig;
+  try {
+    config = parseQwen25VlConfig(configJson);
+  } catch (cause) {
+    throw new CheckpointInvalidError(`${configPath}: ${(cause as Error).message}`, { cause });
+  }
   const files = shardFiles(dir);
   const opened = files.map((f) => new SafetensorsFile(join(dir, f)));
   const where = new Map<string, { file: SafetensorsFile; stored: string }>();

@@ -1,4 +1,4 @@
-import { closeSync, copyFileSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
 /** Shapes of a Qwen2.5-VL checkpoint, in Hugging Face `config.json` field names. */
@@ -90,8 +90,25 @@ export function checkpointTensors(s: CheckpointShapes): [string, number[]][] {
  * with the tokenizer, processor and template files copied from `filesFrom`. For converter benchmarks:
  * a 3B-shaped checkpoint is ~7.5 GB and takes a minute or two to write.
  */
-export function writeRandomCheckpoint(dir: string, shapes: CheckpointShapes, filesFrom: string, options: { shardBytes?: number; seed?: number } = {}): void {
+export function writeRandomCheckpoint(
+  dir: string,
+  shapes: CheckpointShapes,
+  filesFrom: string,
+  options: {
+    shardBytes?: number;
+    seed?: number;
+    /** Scale of the `<emb>` row of an untied lm_head (rationales end sooner when larger). Default: random like the rest. */
+    embStrength?: number;
+  } = {},
+): void {
   mkdirSync(dir, { recursive: true });
+  const tokenizer = JSON.parse(readFileSync(join(filesFrom, "tokenizer.json"), "utf8")) as { added_tokens: { id: number; content: string }[] };
+  const tokenId = (content: string) => {
+    const id = tokenizer.added_tokens.find((t) => t.content === content)?.id;
+    if (id === undefined) throw new Error(`${filesFrom}/tokenizer.json has no ${content}`);
+    return id;
+  };
+  const embId = tokenId("<emb>");
   const shardBytes = options.shardBytes ?? 4e9;
   const tensors = checkpointTensors(shapes);
   const shards: [string, number[]][][] = [[]];
@@ -129,6 +146,7 @@ export function writeRandomCheckpoint(dir: string, shapes: CheckpointShapes, fil
       const count = shape.reduce((a, b) => a * b, 1);
       const isNorm = /norm|ln_q/.test(name);
       const scale = isNorm ? 0 : 1 / Math.sqrt(shape.at(-1)!);
+      const embRowAt = name === "lm_head.weight" && options.embStrength !== undefined ? embId * shape[1]! : -1;
       const chunk = new Uint16Array(Math.min(count, 1 << 22));
       for (let done = 0; done < count; done += chunk.length) {
         const n = Math.min(chunk.length, count - done);
@@ -137,7 +155,9 @@ export function writeRandomCheckpoint(dir: string, shapes: CheckpointShapes, fil
           state ^= state >>> 17;
           state ^= state << 5;
           const uniform = ((state >>> 0) / 4294967296) * 2 - 1; // [-1, 1): std 0.577
-          const value = isNorm ? 1 : uniform * scale * 1.7;
+          const at = done + i;
+          const inEmbRow = embRowAt >= 0 && at >= embRowAt && at < embRowAt + shape[1]!;
+          const value = isNorm ? 1 : inEmbRow ? uniform * options.embStrength! * 1.7 : uniform * scale * 1.7;
           f32[0] = value;
           chunk[i] = u32[0]! >>> 16;
         }
@@ -154,17 +174,29 @@ export function writeRandomCheckpoint(dir: string, shapes: CheckpointShapes, fil
     head_dim: shapes.hidden_size / shapes.num_attention_heads,
     rms_norm_eps: 1e-6,
     rope_theta: 1_000_000,
-    rope_scaling: { type: "mrope", mrope_section: [16, 24, 24] },
+    rope_scaling: { type: "mrope", mrope_section: mropeSection(shapes.hidden_size / shapes.num_attention_heads) },
     max_position_embeddings: 128000,
     torch_dtype: "bfloat16",
-    image_token_id: 151655,
-    video_token_id: 151656,
-    vision_start_token_id: 151652,
-    vision_end_token_id: 151653,
+    image_token_id: tokenId("<|image_pad|>"),
+    video_token_id: tokenId("<|video_pad|>"),
+    vision_start_token_id: tokenId("<|vision_start|>"),
+    vision_end_token_id: tokenId("<|vision_end|>"),
     vision_config: { ...shapes.vision_config, model_type: "qwen2_5_vl", hidden_act: "silu" },
   };
   writeFileSync(join(dir, "config.json"), JSON.stringify(config, null, 2));
-  for (const f of ["tokenizer.json", "tokenizer_config.json", "preprocessor_config.json", "generation_config.json", "chat_template.json"]) {
+  for (const f of ["tokenizer_config.json", "preprocessor_config.json", "generation_config.json", "chat_template.json"]) {
     copyFileSync(join(filesFrom, f), join(dir, f));
   }
+  // Every id the model can generate must decode: pad the tokenizer with plain added tokens up to the vocabulary.
+  const known = new Set(tokenizer.added_tokens.map((t) => t.id));
+  const base = Math.max(...tokenizer.added_tokens.map((t) => t.id)) + 1;
+  for (let id = base; id < shapes.vocab_size; id++) {
+    if (!known.has(id)) tokenizer.added_tokens.push({ id, content: `<|x${id}|>`, special: false, normalized: false, single_word: false, lstrip: false, rstrip: false } as never);
+  }
+  writeFileSync(join(dir, "tokenizer.json"), JSON.stringify(tokenizer));
+}
+
+/** Qwen2.5-VL's split of the rotary half-dimension over (t, h, w): 1 : 1.5 : 1.5 ([16, 24, 24] for head_dim 128). */
+function mropeSection(headDim: number): [number, number, number] {
+  return [headDim / 8, (headDim * 3) / 16, (headDim * 3) / 16];
 }
