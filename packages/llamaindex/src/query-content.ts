@@ -4,6 +4,9 @@ import type { ImageType, MessageContent, MessageContentDetail } from "llamaindex
 /**
  * A LlamaIndex image (a path or URL string, a `URL`, or a `Blob`) as an RGE image source.
  * Paths, `file:` and `data:` URLs are read locally; `http(s):` URLs only load with `allowNetwork`.
+ *
+ * @example
+ * const input = { image: await toImageSource(imageNode.image) };
  */
 export async function toImageSource(image: ImageType): Promise<ImageSource> {
   if (typeof image === "string") return image;
@@ -22,6 +25,10 @@ export function isEmbeddablePart(part: MessageContentDetail): boolean {
 /**
  * A LlamaIndex query (a string, or content parts) as one RGE input: the text parts joined by newlines
  * and at most one image, so text and image are embedded jointly in one reasoning pass.
+ *
+ * @example
+ * toQueryInput([{ type: "text", text: "What is this?" }, { type: "image_url", image_url: { url: "file:///a.png" } }]);
+ * // → { text: "What is this?", image: "file:///a.png" }
  */
 export function toQueryInput(content: MessageContent): RgeInput {
   if (typeof content === "string") return { text: content };

@@ -1,7 +1,13 @@
 import type { QueryEmbedding } from "@rge/core";
 import type { BaseNode, Metadata } from "llamaindex";
 
-/** Metadata keys under which {@link RgeLlamaRetriever} puts the query's rationale on every node it returns. */
+/**
+ * Metadata keys under which {@link RgeLlamaRetriever} puts the query's rationale on every node it returns.
+ *
+ * @example
+ * const [hit] = await retriever.retrieve("red fruit");
+ * console.log(hit?.node.metadata[RATIONALE_METADATA_KEYS.rationale]);
+ */
 export const RATIONALE_METADATA_KEYS = {
   /** The rationale the model wrote about the query (string). */
   rationale: "rgeRationale",

@@ -117,7 +117,12 @@ export class RgeLlamaEmbedding extends MultiModalEmbedding {
     return result;
   }
 
-  /** Embeds many queries, batched (rationales generated together). */
+  /**
+   * Embeds many queries, batched (rationales generated together); equal to {@link embedQuery} one at a time.
+   *
+   * @example
+   * const [a, b] = await embedding.embedQueries(["red fruit", "night sky"]);
+   */
   async embedQueries(queries: readonly MessageContent[]): Promise<QueryEmbedding[]> {
     const inputs = queries.map((q) => this.queryInput(q));
     const results = await this.model.embedQueries(inputs, this.queryOptions());
