@@ -23,8 +23,11 @@ import { decodeStepTimes } from "./decode-step.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const work = process.env.RGE_BENCH_DIR ?? "/tmp/rge-bench";
-const QUERIES = Number(process.env.RGE_BENCH_QUERIES ?? 16);
-const BATCH = Number(process.env.RGE_BENCH_BATCH ?? 16);
+const QUERIES = Number(process.env.RGE_BENCH_QUERIES ?? 48);
+const BATCHES = (process.env.RGE_BENCH_BATCHES ?? "16,32").split(",").map(Number);
+const BATCH = BATCHES[0]!;
+/** The Python path is slow (one query at a time, eager PyTorch): it runs on the first queries only. */
+const PYTHON_QUERIES = Number(process.env.RGE_BENCH_PYTHON_QUERIES ?? 12);
 const python = process.env.RGE_BENCH_PYTHON;
 mkdirSync(work, { recursive: true });
 
@@ -57,45 +60,50 @@ for (let i = 0; i < QUERIES; i++) {
   });
 }
 
-const model = await loadRgeModel(bundle, { batchSize: BATCH });
+const referenceModel = await loadRgeModel(bundle, { batchSize: 1 });
 
 // 1. The reference procedure on our engine: one query at a time.
 let t0 = performance.now();
 const alone: QueryEmbedding[] = [];
-for (const q of queries) alone.push(await model.embedQuery(q.input, { maxNewTokens: q.maxNewTokens }));
+for (const q of queries) alone.push(await referenceModel.embedQuery(q.input, { maxNewTokens: q.maxNewTokens }));
 const aloneSeconds = (performance.now() - t0) / 1000;
 const tokensGenerated = alone.reduce((s, q) => s + q.tokens.generated, 0);
+await referenceModel.dispose();
+log(`\nqueries with reasoning (${QUERIES} queries, ${tokensGenerated} tokens generated):`);
+log(`  reference procedure, one at a time: ${(QUERIES / aloneSeconds).toFixed(3)} q/s`);
 
-// 2. Ours: all queries submitted together, continuous batching.
-t0 = performance.now();
-const batched = await Promise.all(queries.map((q) => model.embedQuery(q.input, { maxNewTokens: q.maxNewTokens })));
-const batchedSeconds = (performance.now() - t0) / 1000;
-const sameTokens = batched.every((b, i) => JSON.stringify(b.generatedIds) === JSON.stringify(alone[i]!.generatedIds));
-const maxDiff = Math.max(...batched.map((b, i) => b.embedding.reduce((m, v, k) => Math.max(m, Math.abs(v - alone[i]!.embedding[k]!)), 0)));
-
-// 3. The cost of reasoning: the same queries without it, batched.
-t0 = performance.now();
-await model.embedQueries(queries.map((q) => q.input), { reasoning: false });
-const noReasoningSeconds = (performance.now() - t0) / 1000;
-
+// 2. Ours: all queries submitted together, continuous batching, at each batch size.
+const batchedRuns: Record<string, unknown>[] = [];
+let batchedSeconds = Infinity;
+for (const batch of BATCHES) {
+  const m = await loadRgeModel(bundle, { batchSize: batch });
+  t0 = performance.now();
+  const batched = await Promise.all(queries.map((q) => m.embedQuery(q.input, { maxNewTokens: q.maxNewTokens })));
+  const seconds = (performance.now() - t0) / 1000;
+  const sameTokens = batched.every((b, i) => JSON.stringify(b.generatedIds) === JSON.stringify(alone[i]!.generatedIds));
+  const maxDiff = Math.max(...batched.map((b, i) => b.embedding.reduce((mx, v, k) => Math.max(mx, Math.abs(v - alone[i]!.embedding[k]!)), 0)));
+  batchedRuns.push({ batchSize: batch, qps: QUERIES / seconds, speedupVsReferenceProcedure: aloneSeconds / seconds, identicalTokens: sameTokens, maxEmbeddingDifference: maxDiff });
+  log(`  ours, continuous batching, batch ${String(batch).padEnd(3)}: ${(QUERIES / seconds).toFixed(3)} q/s → ${(aloneSeconds / seconds).toFixed(2)}x; same tokens: ${sameTokens}; max |Δ| embedding ${maxDiff.toExponential(2)}`);
+  if (batch === BATCH) {
+    batchedSeconds = seconds;
+    // 3. The cost of reasoning: the same queries without it, batched.
+    t0 = performance.now();
+    await m.embedQueries(queries.map((q) => q.input), { reasoning: false });
+    const noReasoningSeconds = (performance.now() - t0) / 1000;
+    results.reasoningCost = seconds / noReasoningSeconds;
+    log(`  cost of reasoning (time with / without, batch ${batch}): ${(seconds / noReasoningSeconds).toFixed(1)}x`);
+  }
+  await m.dispose();
+}
 results.queries = {
   count: QUERIES,
-  batchSize: BATCH,
   tokensGenerated,
   rationaleLengths: alone.map((q) => q.tokens.generated),
   stoppedByEmb: alone.filter((q) => q.stoppedBy === "emb").length,
   referenceProcedureQps: QUERIES / aloneSeconds,
-  oursQps: QUERIES / batchedSeconds,
-  speedupVsReferenceProcedure: aloneSeconds / batchedSeconds,
-  identicalTokens: sameTokens,
-  maxEmbeddingDifference: maxDiff,
-  reasoningCost: batchedSeconds / noReasoningSeconds,
+  batched: batchedRuns,
 };
-log(`\nqueries with reasoning (${QUERIES} queries, ${tokensGenerated} tokens generated, batch ${BATCH}):`);
-log(`  reference procedure, one at a time: ${(QUERIES / aloneSeconds).toFixed(3)} q/s`);
-log(`  ours, continuous batching:          ${(QUERIES / batchedSeconds).toFixed(3)} q/s  → ${(aloneSeconds / batchedSeconds).toFixed(2)}x`);
-log(`  same tokens: ${sameTokens}; max |Δ| embedding: ${maxDiff.toExponential(2)}`);
-log(`  cost of reasoning (time with / without, batched): ${(batchedSeconds / noReasoningSeconds).toFixed(1)}x`);
+const model = await loadRgeModel(bundle, { batchSize: BATCH });
 
 // 4. The authors' Python code path on the same checkpoint.
 if (python) {
@@ -107,7 +115,7 @@ if (python) {
     JSON.stringify({
       checkpoint,
       threads: cpus().length,
-      queries: queries.map((q, i) => ({ prompt: collapsePads(prompts[i]!.text), image: q.image, max_new_tokens: q.maxNewTokens })),
+      queries: queries.slice(0, PYTHON_QUERIES).map((q, i) => ({ prompt: collapsePads(prompts[i]!.text), image: q.image, max_new_tokens: q.maxNewTokens })),
     }),
   );
   const r = spawnSync(python, [join(import.meta.dirname, "python_reference.py"), job, out], { encoding: "utf8", stdio: ["ignore", "inherit", "inherit"] });
@@ -115,8 +123,12 @@ if (python) {
     const py = JSON.parse((await import("node:fs")).readFileSync(out, "utf8")) as { seconds: number; queries: { generated_ids: number[]; embedding: number[] }[] };
     const tokensEqual = py.queries.every((q, i) => JSON.stringify(q.generated_ids) === JSON.stringify(alone[i]!.generatedIds));
     const cos = Math.min(...py.queries.map((q, i) => dot(Float32Array.from(q.embedding), alone[i]!.embedding)));
-    results.python = { qps: QUERIES / py.seconds, speedupOursVsPython: py.seconds / batchedSeconds, identicalTokens: tokensEqual, minCosine: cos };
-    log(`  authors' Python path (transformers generate + extra forward): ${(QUERIES / py.seconds).toFixed(3)} q/s → ours ${(py.seconds / batchedSeconds).toFixed(2)}x; same tokens: ${tokensEqual}; min cosine ${cos.toFixed(6)}`);
+    const pyQps = py.queries.length / py.seconds;
+    const oursQps = QUERIES / batchedSeconds;
+    const aloneSubset = alone.slice(0, py.queries.length);
+    results.python = { queries: py.queries.length, qps: pyQps, speedupOursBatchedVsPython: oursQps / pyQps, identicalTokens: tokensEqual, minCosine: cos };
+    log(`  authors' Python path (transformers generate + extra forward, first ${py.queries.length} queries): ${pyQps.toFixed(3)} q/s`);
+    log(`    → ours batched ${(oursQps / pyQps).toFixed(2)}x; same tokens: ${tokensEqual}; min cosine ${cos.toFixed(6)} (${aloneSubset.reduce((s, q) => s + q.tokens.generated, 0)} tokens)`);
   } else {
     results.python = { error: `exit ${r.status}` };
   }
