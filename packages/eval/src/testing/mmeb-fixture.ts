@@ -25,7 +25,7 @@ export const FIXTURE_ROWS: Readonly<Record<string, MmebRow[]>> = {
     tgt_text: i === 0 ? ["Yes", "No"] : ["No", "Yes"],
     tgt_img_path: ["", ""],
   })),
-  MSCOCO_t2i: ["A dog runs on the beach.", "Two cats sleep on a red sofa.", "A bowl of fruit."].map((caption, i) => ({
+  MSCOCO_t2i: ["A dog runs on the beach.", "Two cats sleep on a red sofa.", "A dog sniffs a bowl of fruit."].map((caption, i) => ({
     qry_text: `Find me an everyday image that matches the given caption: ${caption}`,
     qry_img_path: "",
     tgt_text: [0, 1, 2].map(() => "<|image_1|>\nRepresent the given image."),
