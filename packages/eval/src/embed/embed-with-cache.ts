@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { AbortedError } from "@rge/core";
 import type { CachedEmbedding, EmbeddingStore } from "../cache/embedding-store.js";
 import type { EmbedKind, MmebEmbedder, MmebEmbedInput } from "./embedder.js";
@@ -35,14 +36,15 @@ export async function embedWithCache(inputs: readonly KeyedInput[], options: Emb
     const chunk = todo.slice(at, at + chunkSize);
     const plain = chunk.map(({ userText, image }) => ({ userText, ...(image !== undefined ? { image } : {}) }));
     const fresh: CachedEmbedding[] = [];
+    const call = { ...(signal ? { signal: chunkSignal(signal) } : {}) };
     if (kind === "target") {
-      const settled = await embedder.embedTargets(plain, { ...(signal ? { signal } : {}) });
+      const settled = await embedder.embedTargets(plain, call);
       settled.forEach((s, i) => {
         if (s.status === "fulfilled") fresh.push({ key: chunk[i]!.key, embedding: s.value.embedding });
         else failed.set(chunk[i]!.key, errorText(s.reason));
       });
     } else {
-      const settled = await embedder.embedQueries(plain, { reasoning: kind === "query-reasoning", ...(signal ? { signal } : {}) });
+      const settled = await embedder.embedQueries(plain, { reasoning: kind === "query-reasoning", ...call });
       settled.forEach((s, i) => {
         if (s.status === "fulfilled") {
           const { embedding, rationale, stoppedBy } = s.value;
@@ -58,6 +60,13 @@ export async function embedWithCache(inputs: readonly KeyedInput[], options: Emb
     const value = store.get(input.key);
     return value ? { ok: true, value } : { ok: false, error: failed.get(input.key) ?? "not embedded" };
   });
+}
+
+/** A signal that follows `signal`, for one chunk: the engine listens once per item, more than Node's default of 10. */
+function chunkSignal(signal: AbortSignal): AbortSignal {
+  const child = AbortSignal.any([signal]);
+  setMaxListeners(0, child);
+  return child;
 }
 
 function uniqueMissing(inputs: readonly KeyedInput[], store: EmbeddingStore): KeyedInput[] {

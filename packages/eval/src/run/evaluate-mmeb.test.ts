@@ -100,7 +100,7 @@ describe("evaluateMmeb", () => {
   it("stops before loading anything when a subset folder is missing", async () => {
     const err = await evaluateMmeb(options({ subsets: ["ImageNet-1K", "GQA", "VizWiz"] })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MmebDataError);
-    expect((err as Error).message).toMatch(/2 of 3 subsets cannot be read[\s\S]*GQA does not exist[\s\S]*VizWiz does not exist/);
+    expect((err as Error).message).toMatch(/2 of 3 subsets have no folder in .*: GQA, VizWiz\. --data must be the MMEB-eval folder/);
   });
 
   it("reports a subset with bad rows as failed, naming the rows, and scores it without them on request", async () => {

@@ -138,6 +138,15 @@ function checkData(data: string, images: string, subsets: readonly string[]): vo
   if (!existsSync(images) || !statSync(images).isDirectory()) {
     throw new MmebDataError(`The image folder ${images} does not exist; --images must be where MMEB's images.zip was unpacked.`);
   }
+  const missing = subsets.filter((name) => !existsSync(join(data, name)));
+  if (missing.length > 0) {
+    throw new MmebDataError(
+      `${missing.length} of ${subsets.length} subsets have no folder in ${data}: ${missing.join(", ")}. --data must be the ` +
+        `MMEB-eval folder (one folder per subset, e.g. ImageNet-1K/test-00000-of-00001.parquet); choose the subsets ` +
+        `that are there with --subsets.`,
+      missing.map((name) => `${join(data, name)} does not exist`),
+    );
+  }
   const problems: string[] = [];
   for (const name of subsets) {
     try {
