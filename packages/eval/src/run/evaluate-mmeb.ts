@@ -19,7 +19,10 @@ export interface EvaluateMmebOptions {
   data: string;
   /** The folder the rows' image paths are relative to (MMEB's unpacked `images.zip`). */
   images: string;
-  /** A bundle directory, a loaded `RgeModel` (its own pixel settings apply), or any {@link MmebEmbedder}. */
+  /**
+   * A bundle directory (loaded with {@link MMEB_MODEL_OPTIONS}), a loaded `RgeModel` (its own pixel settings apply,
+   * and the cache cannot see them: use a fresh `cacheDir` when you change them), or any {@link MmebEmbedder}.
+   */
   model: string | RgeModel | MmebEmbedder;
   /** `loadRgeModel` options when `model` is a path, over {@link MMEB_MODEL_OPTIONS}. Default: none. */
   modelOptions?: LoadRgeModelOptions;
