@@ -25,6 +25,7 @@ export type RgeErrorCode =
   | "RGE_INVALID_OPTION"
   | "RGE_CHECKPOINT_INVALID"
   | "RGE_DECODER_UNSUPPORTED"
+  | "RGE_EVAL_DATA_INVALID"
   | "RGE_INTERNAL";
 
 /** Base class of every error thrown by RGE packages. */

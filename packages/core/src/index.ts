@@ -15,7 +15,7 @@ export type { RgeDtype } from "./bundle/dtype.js";
 export { DTYPES } from "./bundle/dtype.js";
 export { dot } from "./engine/vector.js";
 export { DEFAULT_INSTRUCTIONS } from "./preprocess/prompt.js";
-export type { ImageSource } from "./preprocess/image/index.js";
+export type { ImageSource, SmallImageRule } from "./preprocess/image/index.js";
 export { readBundle, type Bundle } from "./bundle/load-bundle.js";
 export { downloadBundle, type HubDownloadOptions } from "./bundle/hub-download.js";
 export { BUNDLE_FORMAT_VERSION, type RgeManifest } from "./bundle/manifest.js";

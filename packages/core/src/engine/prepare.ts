@@ -23,6 +23,16 @@ export interface RgeInput {
    * summary prefix for documents (see `DEFAULT_INSTRUCTIONS`); `null` sends the text alone.
    */
   instruction?: string | null;
+  /**
+   * The whole user turn, verbatim, for callers that must reproduce a reference prompt byte for byte (the MMEB
+   * evaluation). It replaces `text` and `instruction`: nothing is added (no instruction, no newline). Put the
+   * bundle's image placeholder (`<|vision_start|><|image_pad|><|vision_end|>` for Qwen2.5-VL) where the image
+   * goes: exactly once when `image` is given, never otherwise.
+   *
+   * @example
+   * { rawUserText: "<|vision_start|><|image_pad|><|vision_end|>\nAnswer the question based on the given image: Why?\n", image: "cat.jpg" }
+   */
+  rawUserText?: string;
 }
 
 export interface PrepareSettings {
@@ -53,12 +63,14 @@ export class InputPreparer {
    */
   async prepare(input: RgeInput, role: InputRole, withEmb: boolean, budget: number, signal?: AbortSignal): Promise<PreparedItem> {
     const text = validate(input);
-    for (const token of this.reserved) {
-      if (text?.includes(token) || input.instruction?.includes(token)) {
-        throw new InvalidOptionError(`Input text contains the reserved token ${token}; remove it (images go in \`image\`).`);
-      }
-    }
     const hasImage = input.image !== undefined && input.image !== null;
+    if (input.rawUserText === undefined) {
+      for (const token of this.reserved) {
+        if (text?.includes(token) || input.instruction?.includes(token)) {
+          throw new InvalidOptionError(`Input text contains the reserved token ${token}; remove it (images go in \`image\`).`);
+        }
+      }
+    } else checkRawUserText(input.rawUserText, hasImage, this.tokens);
     const images = [];
     if (hasImage) {
       const rgb = await loadImage(input.image!, {
@@ -70,7 +82,9 @@ export class InputPreparer {
       const processed = preprocessImage(rgb, this.imageConfig);
       images.push({ pixelValues: processed.pixelValues, grid: processed.grid });
     }
-    const user = userText({ ...(text !== undefined ? { text } : {}), hasImage, instruction: input.instruction }, role, this.tokens);
+    const user =
+      input.rawUserText ??
+      userText({ ...(text !== undefined ? { text } : {}), hasImage, instruction: input.instruction }, role, this.tokens);
     const rendered = this.tokenizer.apply_chat_template([{ role: "user", content: user }], {
       tokenize: false,
       add_generation_prompt: true,
@@ -103,6 +117,16 @@ function validate(input: RgeInput): string | undefined {
   if (input === null || typeof input !== "object") {
     throw new EmptyInputError(`Expected an input object like { text, image }, got ${input === null ? "null" : typeof input}.`);
   }
+  if (input.rawUserText !== undefined) {
+    if (typeof input.rawUserText !== "string") throw new InvalidOptionError(`"rawUserText" must be a string, got ${typeof input.rawUserText}.`);
+    if (input.text !== undefined || input.instruction !== undefined) {
+      throw new InvalidOptionError('"rawUserText" is the whole user turn; leave "text" and "instruction" unset with it.');
+    }
+    if (input.rawUserText.length === 0 && (input.image === undefined || input.image === null)) {
+      throw new EmptyInputError("Input has an empty rawUserText and no image; give at least one.");
+    }
+    return undefined;
+  }
   if (input.text !== undefined && typeof input.text !== "string") {
     throw new InvalidOptionError(`"text" must be a string, got ${typeof input.text}.`);
   }
@@ -111,4 +135,22 @@ function validate(input: RgeInput): string | undefined {
     throw new EmptyInputError("Input has neither text nor an image; give at least one.");
   }
   return hasText ? input.text : undefined;
+}
+
+/** A verbatim user turn may hold the image placeholder once, where the image goes, and no other reserved token. */
+function checkRawUserText(raw: string, hasImage: boolean, tokens: PromptTokens): void {
+  const placeholder = `${tokens.visionStart}${tokens.imagePad}${tokens.visionEnd}`;
+  const count = raw.split(placeholder).length - 1;
+  if (count !== (hasImage ? 1 : 0)) {
+    throw new InvalidOptionError(
+      `rawUserText holds the image placeholder ${placeholder} ${count} times; it must appear ` +
+        (hasImage ? "exactly once, where the image goes." : "only when an image is given."),
+    );
+  }
+  const rest = raw.split(placeholder).join("");
+  for (const token of [tokens.visionStart, tokens.imagePad, tokens.visionEnd, tokens.emb]) {
+    if (rest.includes(token)) {
+      throw new InvalidOptionError(`rawUserText contains the reserved token ${token} outside the image placeholder ${placeholder}; remove it.`);
+    }
+  }
 }

@@ -3,7 +3,7 @@ import { parseDtype, type RgeDtype } from "../bundle/dtype.js";
 import { downloadBundle } from "../bundle/hub-download.js";
 import { isHubId, readBundle, type Bundle } from "../bundle/load-bundle.js";
 import { AbortedError, BundleMismatchError, DisposedError, InvalidOptionError, NetworkDisabledError, RgeError } from "../errors.js";
-import { imageProcessorConfigFromJson } from "../preprocess/image/index.js";
+import { imageProcessorConfigFromJson, type SmallImageRule } from "../preprocess/image/index.js";
 import type { PromptTokens } from "../preprocess/prompt.js";
 import { parseDevice, type RgeDevice } from "./device.js";
 import { encodeTargetBatch } from "./encode-targets.js";
@@ -34,6 +34,11 @@ export interface LoadRgeModelOptions {
   /** Bounds on image size in pixels after resizing; default: the bundle's preprocessor_config.json. */
   minPixels?: number;
   maxPixels?: number;
+  /**
+   * Images with a side under 28 px: "reject" (default, as transformers does), "stretch-to-factor" (the short
+   * side stretched to 28 px: RGE's MMEB evaluation) or "mmeb" (VLM2Vec's 56x56). See `SmallImageRule`.
+   */
+  smallImageRule?: SmallImageRule;
   /** Decoded images with more pixels are refused with `ImageTooLargeError` (decompression-bomb guard). Default 100 million. */
   maxImagePixels?: number;
   /** Longest prompt plus rationale, in tokens. Default: the model's `max_position_embeddings`. */
@@ -154,6 +159,7 @@ export class RgeModel {
     const imageConfig = imageProcessorConfigFromJson(bundle.preprocessorConfig, {
       ...(options.minPixels !== undefined ? { minPixels: options.minPixels } : {}),
       ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}),
+      ...(options.smallImageRule !== undefined ? { smallImageRule: options.smallImageRule } : {}),
     });
     this.preparer = new InputPreparer(this.tokenizer, tokens, bundle.config, imageConfig, {
       allowNetwork: options.allowNetwork ?? false,

@@ -1,0 +1,59 @@
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { tempDir, writeTinyBundle } from "@rge/core/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeMmebFixture, type MmebFixture } from "../testing/mmeb-fixture.js";
+import { parseEvalArgs } from "./parse-args.js";
+
+const pkg = join(import.meta.dirname, "..", "..");
+const tsx = join(pkg, "node_modules", ".bin", "tsx");
+const tmp = tempDir("rge-eval-cli-");
+let fixture: MmebFixture;
+let bundle: string;
+
+beforeAll(async () => {
+  fixture = await writeMmebFixture(join(tmp.dir, "fixture"));
+  bundle = writeTinyBundle(join(tmp.dir, "bundle"), { seed: 2 }).dir;
+});
+afterAll(() => tmp.remove());
+
+function rgeEval(...args: string[]) {
+  return spawnSync(tsx, ["--conditions=@rge/source", join(pkg, "src", "cli", "main.ts"), ...args], { encoding: "utf8" });
+}
+
+describe("rge-eval", () => {
+  it("runs the fixture on a bundle and prints the report beside the paper's figures", () => {
+    const out = join(tmp.dir, "out");
+    const base = ["--data", fixture.data, "--images", fixture.images, "--model", bundle, "--out", out];
+    const r = rgeEval(...base, "--subsets", "ImageNet-1K,HatefulMemes", "--reasoning", "off", "--max-new-tokens", "4");
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/MMEB Precision@1, reasoning off/);
+    expect(r.stdout).toMatch(/Overall\s+\S+\s+65\.2\s+2\/2/);
+    expect(r.stdout).toContain(join(out, "reasoning-off"));
+    expect(r.stderr).toMatch(/ImageNet-1K \[reasoning off\]: \d/);
+  });
+
+  it("exits 2 on a usage mistake and 1, with the error code, on a missing subset", () => {
+    expect(rgeEval("--data", fixture.data).status).toBe(2);
+    expect(rgeEval("--data", "d", "--images", "i", "--model", "m", "--reasoning", "maybe").stderr).toMatch(/--reasoning must be on, off or both/);
+    expect(rgeEval("--frobnicate").status).toBe(2);
+    const r = rgeEval("--data", fixture.data, "--images", fixture.images, "--model", bundle, "--subsets", "GQA");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/have no folder in .*: GQA\..*\[RGE_EVAL_DATA_INVALID\]/s);
+  });
+});
+
+describe("parseEvalArgs", () => {
+  it("maps flags to evaluateMmeb options, subsets comma-separated or repeated", () => {
+    const o = parseEvalArgs(["--data", "d", "--images", "i", "--model", "m", "--subsets", "A,B", "--subsets", "C", "--reasoning", "both", "--dtype", "q8", "--threads", "2", "--skip-bad-rows"]);
+    expect(o).toEqual({
+      data: "d",
+      images: "i",
+      model: "m",
+      subsets: ["A", "B", "C"],
+      reasoning: "both",
+      modelOptions: { dtype: "q8", threads: 2 },
+      skipBadRows: true,
+    });
+  });
+});

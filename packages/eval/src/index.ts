@@ -1,0 +1,17 @@
+export { evaluateMmeb, modeDir, type EvaluateMmebOptions, type MmebProgress } from "./run/evaluate-mmeb.js";
+export { MMEB_MODEL_OPTIONS } from "./run/model-options.js";
+export type { ReasoningMode, QueryRationale } from "./run/evaluate-subset.js";
+export type { MmebReport, SubsetFailure } from "./report/mmeb-report.js";
+export { formatReport, formatReportMarkdown } from "./report/format-report.js";
+export { aggregate, GROUP_ORDER, type GroupScore, type SubsetScore } from "./score/aggregate.js";
+export { predictCandidate, isHit } from "./score/precision-at-1.js";
+export { MMEB_SUBSETS, META_TASKS, findSubset, type MmebSubset, type MetaTask, type Distribution } from "./benchmark/subsets.js";
+export { PAPER_RESULTS } from "./benchmark/paper-results.js";
+export { INSTRUCTION_RULES, CANDIDATE_RULES } from "./protocol/rewrite-rules.js";
+export { applyTextRule, ensureTrailingNewline, type TextRule } from "./protocol/text-rule.js";
+export { rewriteMmebText, mmebUserText, MMEB_IMAGE_TOKEN, QWEN_VISION_PLACEHOLDER, type MmebSide } from "./protocol/mmeb-prompt.js";
+export { readSubsetRows, type MmebRow } from "./data/read-subset.js";
+export { prepareSubset, type MmebItem, type PreparedRow, type PreparedSubset } from "./data/prepare-subset.js";
+export type { EmbedKind, MmebEmbedder, MmebEmbedInput, MmebQueryVector } from "./embed/embedder.js";
+export { rgeModelEmbedder } from "./embed/rge-model-embedder.js";
+export { MmebDataError } from "./errors.js";

@@ -1,0 +1,11 @@
+import { defineConfig } from "tsdown";
+
+export default defineConfig({
+  entry: ["src/index.ts", "src/cli/main.ts"],
+  format: ["esm", "cjs"],
+  dts: true,
+  sourcemap: true,
+  fixedExtension: false,
+  unbundle: true,
+  clean: true,
+});
