@@ -30,7 +30,7 @@ const probe = { text: "probe query" };
 
 beforeAll(async () => {
   writeTinyBundle(tmp.dir, { seed: 11 });
-  model = await loadRgeModel(tmp.dir, { maxNewTokens: 16, maxInputTokens: 400, maxImagePixels: 200 * 200 });
+  model = await loadRgeModel(tmp.dir, { maxNewTokens: 16, maxInputTokens: 400, maxImagePixels: 200 * 200, cacheSize: 0 });
   reference = (await model.embedQuery(probe)).embedding;
 });
 
@@ -90,7 +90,7 @@ describe("cancellation", () => {
     const controller = new AbortController();
     const never = tempDir();
     writeTinyBundle(never.dir, { seed: 11, emb: "never" });
-    const slow = await loadRgeModel(never.dir, { maxNewTokens: 2000, maxInputTokens: 4096 });
+    const slow = await loadRgeModel(never.dir, { maxNewTokens: 2000, maxInputTokens: 4096, cacheSize: 0 });
     const other = slow.embedQuery({ text: "keeps going" }, { maxNewTokens: 2000 });
     const cancelled = slow.embedQuery({ text: "cancel me" }, { signal: controller.signal, maxNewTokens: 2000 });
     setTimeout(() => controller.abort(new Error("user gave up")), 30);

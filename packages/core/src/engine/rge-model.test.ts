@@ -16,7 +16,7 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 
 beforeAll(async () => {
   ({ embTokenId } = writeTinyBundle(tmp.dir, { seed: 7 }));
-  model = await loadRgeModel(tmp.dir, { batchSize: 16, maxNewTokens: 48 });
+  model = await loadRgeModel(tmp.dir, { batchSize: 16, maxNewTokens: 48, cacheSize: 0 }); // comparisons must run the model each time
   queries = [
     { text: "What is in the image?", image: await gradientPng(64, 48) },
     { text: "cat" },

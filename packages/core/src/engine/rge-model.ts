@@ -2,17 +2,16 @@ import { PreTrainedTokenizer } from "@huggingface/transformers";
 import { parseDtype, type RgeDtype } from "../bundle/dtype.js";
 import { downloadBundle } from "../bundle/hub-download.js";
 import { isHubId, readBundle, type Bundle } from "../bundle/load-bundle.js";
-import { AbortedError, BundleMismatchError, DisposedError, InvalidOptionError, NetworkDisabledError, RgeError } from "../errors.js";
+import { BundleMismatchError, DisposedError, InvalidOptionError, NetworkDisabledError, RgeError } from "../errors.js";
 import { imageProcessorConfigFromJson, type SmallImageRule } from "../preprocess/image/index.js";
 import type { PromptTokens } from "../preprocess/prompt.js";
 import { parseDevice, type RgeDevice } from "./device.js";
-import { encodeTargetBatch } from "./encode-targets.js";
 import { Forward } from "./forward.js";
 import { InputPreparer, type RgeInput } from "./prepare.js";
-import type { PreparedItem } from "./prepared-item.js";
-import { reasonContinuously, type ReasonRequest } from "./reason.js";
+import { ResultCache } from "./result-cache.js";
+import { copyResult, Scheduler, type Job, type JobResult, type QueryResult, type TargetResult } from "./scheduler.js";
 import { createSessions, type Sessions } from "./sessions.js";
-import { WorkQueue, type Pending } from "./work-queue.js";
+import { WorkQueue } from "./work-queue.js";
 
 /** Options of {@link loadRgeModel}. */
 export interface LoadRgeModelOptions {
@@ -41,6 +40,11 @@ export interface LoadRgeModelOptions {
   smallImageRule?: SmallImageRule;
   /** Decoded images with more pixels are refused with `ImageTooLargeError` (decompression-bomb guard). Default 100 million. */
   maxImagePixels?: number;
+  /**
+   * Results kept for repeated inputs (least recently used first out), keyed by exactly what the model sees:
+   * prompt tokens, image pixels, role and decoding settings. Default 1024; 0 turns the cache off.
+   */
+  cacheSize?: number;
   /** Longest prompt plus rationale, in tokens. Default: the model's `max_position_embeddings`. */
   maxInputTokens?: number;
   /** Receives warnings such as a device fallback. Default `console.warn`. */
@@ -61,7 +65,7 @@ export interface QueryEmbedOptions extends EmbedOptions {
 }
 
 /** A query embedding and the rationale the model wrote before it. */
-export interface QueryEmbedding {
+export interface QueryEmbedding extends QueryResult {
   /** Unit-length embedding (dot product = cosine similarity). */
   embedding: Float32Array;
   /** The generated rationale, without the final `<emb>`. Empty when reasoning is off. */
@@ -71,6 +75,12 @@ export interface QueryEmbedding {
   tokens: { prompt: number; generated: number };
   /** Token ids the model generated, the final `<emb>` included when it emitted one. */
   generatedIds: number[];
+}
+
+/** A document (target) embedding. */
+export interface TargetEmbedding extends TargetResult {
+  embedding: Float32Array;
+  tokens: { prompt: number };
 }
 
 /** What the model sees for an input: the full prompt, its token ids and image grids (see {@link RgeModel.preparePrompt}). */
@@ -89,8 +99,6 @@ export interface TargetEmbedding {
 /** Outcome of one item of a settled batch call. */
 export type Settled<T> = { status: "fulfilled"; value: T } | { status: "rejected"; reason: RgeError | Error };
 
-type Job = { input: RgeInput; role: "query" | "target"; reasoning: boolean; maxNewTokens: number };
-type JobResult = QueryEmbedding | TargetEmbedding;
 
 /**
  * Loads an RGE bundle and returns a model that embeds queries (reasoning first) and documents.
@@ -140,15 +148,15 @@ export class RgeModel {
   readonly maxNewTokens: number;
   private readonly tokenizer: PreTrainedTokenizer;
   private readonly preparer: InputPreparer;
-  private readonly forward: Forward;
   private readonly queue: WorkQueue<Job, JobResult>;
+  private readonly scheduler: Scheduler;
   private disposed = false;
 
   /** @internal use {@link loadRgeModel} */
   constructor(
     readonly bundle: Bundle,
     private readonly sessions: Sessions,
-    private readonly options: LoadRgeModelOptions & { batchSize: number },
+    options: LoadRgeModelOptions & { batchSize: number },
   ) {
     this.dimension = bundle.manifest.embeddingDim;
     this.device = sessions.provider;
@@ -167,10 +175,22 @@ export class RgeModel {
       maxTokens: options.maxInputTokens ?? bundle.config.text.maxPositionEmbeddings,
     });
     const padId = this.tokenizer.pad_token_id ?? 0;
-    this.forward = new Forward(sessions, bundle.config, padId);
+    this.scheduler = new Scheduler(
+      new Forward(sessions, bundle.config, padId),
+      this.preparer,
+      this.tokenizer,
+      {
+        embTokenId: bundle.manifest.embTokenId,
+        vocabSize: bundle.config.text.vocabSize,
+        hiddenSize: this.dimension,
+        repetitionPenalty: bundle.generation.repetitionPenalty,
+      },
+      options.batchSize,
+      new ResultCache<JobResult>(options.cacheSize ?? 1024, copyResult),
+    );
     this.queue = new WorkQueue<Job, JobResult>(
       () => options.batchSize,
-      (batch, more) => this.runBatch(batch, more),
+      (batch, more) => this.scheduler.run(batch, more),
     );
   }
 
@@ -240,73 +260,6 @@ export class RgeModel {
     await this.queue.close();
     await Promise.all([this.sessions.visionEncoder.release(), this.sessions.embedTokens.release(), this.sessions.decoder.release()]);
   }
-
-  private async runBatch(batch: Pending<Job, JobResult>[], more: (max: number) => Pending<Job, JobResult>[]): Promise<void> {
-    if (batch[0]!.input.reasoning) return this.runReasoning(batch, more);
-    const live = (await this.prepareAll(batch)).sort((a, b) => a.item.ids.length - b.item.ids.length);
-    if (live.length === 0) return;
-    const embeddings = await encodeTargetBatch(this.forward, live.map((p) => p.item), this.dimension);
-    embeddings.forEach((embedding, i) => {
-      const { pending, item } = live[i]!;
-      if (pending.signal?.aborted) return pending.reject(abortError(pending.signal));
-      if (pending.input.role === "target") pending.resolve({ embedding, tokens: { prompt: item.ids.length } });
-      else {
-        pending.resolve({ embedding, rationale: "", stoppedBy: "noReasoning", tokens: { prompt: item.ids.length, generated: 0 }, generatedIds: [] });
-      }
-    });
-  }
-
-  /** Continuous batching: finished rows leave, and queued queries take their slots between decode steps. */
-  private async runReasoning(batch: Pending<Job, JobResult>[], more: (max: number) => Pending<Job, JobResult>[]): Promise<void> {
-    const toRequests = async (pendings: Pending<Job, JobResult>[]): Promise<ReasonRequest[]> =>
-      (await this.prepareAll(pendings)).map(({ pending, item }) => ({
-        item,
-        maxNewTokens: pending.input.maxNewTokens,
-        signal: pending.signal,
-        done: (outcome) => {
-          if (!outcome.ok) return pending.reject(outcome.error);
-          const { generated, stoppedBy, embedding } = outcome.value;
-          const text = stoppedBy === "emb" ? generated.slice(0, -1) : generated;
-          pending.resolve({
-            embedding,
-            rationale: text.length > 0 ? this.tokenizer.decode(text, { skip_special_tokens: false }) : "",
-            stoppedBy,
-            tokens: { prompt: item.ids.length, generated: generated.length },
-            generatedIds: generated,
-          });
-        },
-      }));
-    const settings = {
-      embTokenId: this.bundle.manifest.embTokenId,
-      vocabSize: this.bundle.config.text.vocabSize,
-      hiddenSize: this.dimension,
-      repetitionPenalty: this.bundle.generation.repetitionPenalty,
-    };
-    const first = (await toRequests(batch)).sort((a, b) => a.item.ids.length - b.item.ids.length);
-    await reasonContinuously(this.forward, settings, this.options.batchSize, first, async (free) => toRequests(more(free)));
-  }
-
-  /** Tokenizes and preprocesses each request; a bad one is rejected on its own. */
-  private async prepareAll(batch: Pending<Job, JobResult>[]): Promise<{ pending: Pending<Job, JobResult>; item: PreparedItem }[]> {
-    const prepared: { pending: Pending<Job, JobResult>; item: PreparedItem }[] = [];
-    await Promise.all(
-      batch.map(async (pending) => {
-        const { input, role, reasoning, maxNewTokens } = pending.input;
-        try {
-          const item = await this.preparer.prepare(input, role, !reasoning, reasoning ? maxNewTokens : 0, pending.signal);
-          if (pending.signal?.aborted) pending.reject(abortError(pending.signal));
-          else prepared.push({ pending, item });
-        } catch (error) {
-          pending.reject(error);
-        }
-      }),
-    );
-    return prepared;
-  }
-}
-
-function abortError(signal: AbortSignal | undefined): RgeError {
-  return new AbortedError(undefined, { cause: signal?.reason });
 }
 
 function checkMaxNewTokens(value: number): void {

@@ -1,0 +1,128 @@
+import type { PreTrainedTokenizer } from "@huggingface/transformers";
+import { AbortedError } from "../errors.js";
+import { encodeTargetBatch } from "./encode-targets.js";
+import type { Forward } from "./forward.js";
+import type { InputPreparer, RgeInput } from "./prepare.js";
+import type { PreparedItem } from "./prepared-item.js";
+import { reasonContinuously, type DecodeSettings, type ReasonRequest } from "./reason.js";
+import { ResultCache } from "./result-cache.js";
+import type { Pending } from "./work-queue.js";
+
+/** A request as the scheduler sees it. */
+export interface Job {
+  input: RgeInput;
+  role: "query" | "target";
+  reasoning: boolean;
+  maxNewTokens: number;
+}
+
+export interface QueryResult {
+  embedding: Float32Array;
+  rationale: string;
+  stoppedBy: "emb" | "maxNewTokens" | "noReasoning";
+  tokens: { prompt: number; generated: number };
+  generatedIds: number[];
+}
+
+export interface TargetResult {
+  embedding: Float32Array;
+  tokens: { prompt: number };
+}
+
+export type JobResult = QueryResult | TargetResult;
+type Prepared = { pending: Pending<Job, JobResult>; item: PreparedItem; key: string };
+
+/** How many batches of one-pass inputs are tokenized together and sorted by length before running. */
+const BUCKET_WINDOW = 8;
+
+/**
+ * Runs batches from the work queue: one-pass inputs (targets, queries without reasoning) bucketed by
+ * length, queries with reasoning through continuous batching; results come from the cache when the same
+ * input was seen before.
+ */
+export class Scheduler {
+  constructor(
+    private readonly forward: Forward,
+    private readonly preparer: InputPreparer,
+    private readonly tokenizer: PreTrainedTokenizer,
+    private readonly decode: DecodeSettings,
+    private readonly batchSize: number,
+    readonly cache: ResultCache<JobResult>,
+  ) {}
+
+  async run(batch: Pending<Job, JobResult>[], more: (max: number) => Pending<Job, JobResult>[]): Promise<void> {
+    if (batch[0]!.input.reasoning) return this.runReasoning(batch, more);
+    more(this.batchSize * BUCKET_WINDOW - batch.length);
+    const live = (await this.prepareFresh(batch)).sort((a, b) => a.item.ids.length - b.item.ids.length);
+    for (let start = 0; start < live.length; start += this.batchSize) {
+      const chunk = live.slice(start, start + this.batchSize);
+      const embeddings = await encodeTargetBatch(this.forward, chunk.map((p) => p.item), this.decode.hiddenSize);
+      embeddings.forEach((embedding, i) => {
+        const { pending, item, key } = chunk[i]!;
+        if (pending.signal?.aborted) return pending.reject(aborted(pending.signal));
+        const result: JobResult =
+          pending.input.role === "target"
+            ? { embedding, tokens: { prompt: item.ids.length } }
+            : { embedding, rationale: "", stoppedBy: "noReasoning", tokens: { prompt: item.ids.length, generated: 0 }, generatedIds: [] };
+        this.cache.set(key, result);
+        pending.resolve(result);
+      });
+    }
+  }
+
+  /** Continuous batching: finished rows leave, and queued queries take their slots between decode steps. */
+  private async runReasoning(batch: Pending<Job, JobResult>[], more: (max: number) => Pending<Job, JobResult>[]): Promise<void> {
+    const toRequests = async (pendings: Pending<Job, JobResult>[]): Promise<ReasonRequest[]> =>
+      (await this.prepareFresh(pendings)).map(({ pending, item, key }) => ({
+        item,
+        maxNewTokens: pending.input.maxNewTokens,
+        signal: pending.signal,
+        done: (outcome) => {
+          if (!outcome.ok) return pending.reject(outcome.error);
+          const { generated, stoppedBy, embedding } = outcome.value;
+          const text = stoppedBy === "emb" ? generated.slice(0, -1) : generated;
+          const result: QueryResult = {
+            embedding,
+            rationale: text.length > 0 ? this.tokenizer.decode(text, { skip_special_tokens: false }) : "",
+            stoppedBy,
+            tokens: { prompt: item.ids.length, generated: generated.length },
+            generatedIds: generated,
+          };
+          this.cache.set(key, result);
+          pending.resolve(result);
+        },
+      }));
+    const first = (await toRequests(batch)).sort((a, b) => a.item.ids.length - b.item.ids.length);
+    await reasonContinuously(this.forward, this.decode, this.batchSize, first, async (free) => toRequests(more(free)));
+  }
+
+  /** Tokenizes and preprocesses each request (a bad one is rejected on its own) and answers cache hits. */
+  private async prepareFresh(batch: Pending<Job, JobResult>[]): Promise<Prepared[]> {
+    const prepared: Prepared[] = [];
+    await Promise.all(
+      batch.map(async (pending) => {
+        const { input, role, reasoning, maxNewTokens } = pending.input;
+        try {
+          const item = await this.preparer.prepare(input, role, !reasoning, reasoning ? maxNewTokens : 0, pending.signal);
+          if (pending.signal?.aborted) return pending.reject(aborted(pending.signal));
+          const key = ResultCache.key(item, reasoning ? `${role}:reason:${maxNewTokens}` : `${role}:once`);
+          const cached = this.cache.get(key);
+          if (cached) pending.resolve(cached);
+          else prepared.push({ pending, item, key });
+        } catch (error) {
+          pending.reject(error);
+        }
+      }),
+    );
+    return prepared;
+  }
+}
+
+function aborted(signal: AbortSignal | undefined): AbortedError {
+  return new AbortedError(undefined, { cause: signal?.reason });
+}
+
+/** Deep-enough copy for the cache: embeddings and id lists are fresh arrays. */
+export function copyResult(r: JobResult): JobResult {
+  return "generatedIds" in r ? { ...r, embedding: r.embedding.slice(), generatedIds: [...r.generatedIds], tokens: { ...r.tokens } } : { ...r, embedding: r.embedding.slice(), tokens: { ...r.tokens } };
+}
