@@ -25,6 +25,8 @@ export type RgeErrorCode =
   | "RGE_INVALID_OPTION"
   | "RGE_CHECKPOINT_INVALID"
   | "RGE_DECODER_UNSUPPORTED"
+  | "RGE_DIMENSION_MISMATCH"
+  | "RGE_VECTOR_STORE_INVALID"
   | "RGE_INTERNAL";
 
 /** Base class of every error thrown by RGE packages. */
