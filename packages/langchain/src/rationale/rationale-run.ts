@@ -1,6 +1,12 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { CallbackManager, type CallbackManagerForLLMRun, type Callbacks } from "@langchain/core/callbacks/manager";
 import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
 import { RATIONALE_EVENT, type RationaleEvent } from "./rationale-event.js";
+
+// LangChain keeps a chain's config in async local storage only once Node's AsyncLocalStorage is installed
+// (its `callbacks/dispatch` entry point does this on import). Installing it here lets embedding calls made
+// inside a chain find the chain's callbacks; it is a no-op when already installed.
+AsyncLocalStorageProviderSingleton.initializeGlobalInstance(new AsyncLocalStorage());
 
 /** The run name under which each rationale appears in traces (an LLM run: LangChain has no embedding run type). */
 export const RATIONALE_RUN_NAME = "rge_rationale";
