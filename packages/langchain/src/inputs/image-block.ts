@@ -10,11 +10,16 @@ export interface ImageContentBlock {
   [key: string]: unknown;
 }
 
+/** `contentBlocks` is typed to yield only v1 blocks, but passes OpenAI `image_url` blocks with a bare string through. */
+export function isImageBlockType(type: string | undefined): boolean {
+  return type === "image" || type === "image_url";
+}
+
 /** Whether a value looks like a LangChain image content block (rather than a path, URL or bytes). */
 export function isImageContentBlock(value: unknown): value is ImageContentBlock {
   if (value === null || typeof value !== "object" || value instanceof Uint8Array || value instanceof ArrayBuffer) return false;
   const type = (value as { type?: unknown }).type;
-  return type === "image" || type === "image_url";
+  return typeof type === "string" && isImageBlockType(type);
 }
 
 /**
@@ -23,6 +28,8 @@ export function isImageContentBlock(value: unknown): value is ImageContentBlock 
  */
 export function imageSourceFromBlock(block: Record<string, unknown>): ImageSource {
   if (typeof block.url === "string") return block.url;
+  // LangChain leaves OpenAI-style blocks whose image_url is a bare string un-normalised.
+  if (typeof block.image_url === "string") return block.image_url;
   const data = block.data;
   if (data instanceof Uint8Array) return data;
   if (typeof data === "string") {
@@ -41,7 +48,7 @@ export function imageSourceFromBlock(block: Record<string, unknown>): ImageSourc
 /** Normalises one image block of any dialect (through LangChain's own content-block parsing) to an image source. */
 export function imageSourceFromAnyBlock(block: ImageContentBlock): ImageSource {
   const [normalised] = new HumanMessage({ content: [block as never] }).contentBlocks;
-  if (normalised?.type !== "image") {
+  if (!isImageBlockType(normalised?.type)) {
     throw new ImageSourceError(`Expected an image content block, got one of type "${String(normalised?.type ?? block.type)}".`);
   }
   return imageSourceFromBlock(normalised as unknown as Record<string, unknown>);

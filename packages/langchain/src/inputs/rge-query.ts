@@ -1,6 +1,6 @@
 import { InvalidOptionError, type ImageSource, type RgeInput } from "@rge/core";
 import { isBaseMessage, type BaseMessage } from "@langchain/core/messages";
-import { imageSourceFromAnyBlock, imageSourceFromBlock, isImageContentBlock, type ImageContentBlock } from "./image-block.js";
+import { imageSourceFromAnyBlock, isImageBlockType, imageSourceFromBlock, isImageContentBlock, type ImageContentBlock } from "./image-block.js";
 
 /**
  * An image for RGE: a file path, a `file:`/`data:` URL, an `http(s):` URL (when the model allows network),
@@ -43,7 +43,7 @@ export function messageToInput(message: BaseMessage): RgeInput {
   const images: ImageSource[] = [];
   for (const block of message.contentBlocks) {
     if (block.type === "text" && typeof block.text === "string") texts.push(block.text);
-    else if (block.type === "image") images.push(imageSourceFromBlock(block as unknown as Record<string, unknown>));
+    else if (isImageBlockType(block.type)) images.push(imageSourceFromBlock(block as unknown as Record<string, unknown>));
   }
   if (images.length > 1) {
     throw new InvalidOptionError(`RGE embeds one image per query; the message has ${images.length} image blocks. Send them as separate queries.`);
