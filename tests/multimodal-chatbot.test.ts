@@ -30,7 +30,7 @@ describe("example: multimodal-chatbot", () => {
   });
 
   it("runs from the command line with turns on standard input", () => {
-    const input = `What fruit is this? @${join("..", "langchain-rag", "assets", "red-apple.svg")}\nAnd the sky?\n`;
+    const input = `What fruit is this? @${assetPath("red-apple")}\nAnd the sky?\n`;
     const out = execFileSync(process.execPath, [join(chatbotDir, "node_modules", "tsx", "dist", "cli.mjs"), "--conditions=@rge/source", "src/main.ts", "--max-new-tokens", "24"], {
       cwd: chatbotDir,
       encoding: "utf8",

@@ -19,6 +19,9 @@ const { values, positionals } = parseArgs({
   options: { turn: { type: "string", multiple: true }, "max-new-tokens": { type: "string" } },
 });
 
+// Under `pnpm --filter ... start` the process runs in the package folder; paths are relative to where the user was.
+const userCwd = process.env.INIT_CWD ?? process.cwd();
+
 async function* stdinTurns(): AsyncIterable<ChatTurn> {
   const interactive = process.stdin.isTTY === true;
   const lines = createInterface({ input: process.stdin, ...(interactive ? { output: process.stdout, prompt: "> " } : {}) });
@@ -28,7 +31,7 @@ async function* stdinTurns(): AsyncIterable<ChatTurn> {
   }
   for await (const line of lines) {
     if (interactive && !line.trim()) break;
-    yield parseTurn(line);
+    yield parseTurn(line, userCwd);
     if (interactive) lines.prompt();
   }
   lines.close();
@@ -42,7 +45,7 @@ if (!dir) {
   console.log("No bundle given: using a tiny random-weight RGE model (rationales are gibberish, rankings arbitrary).");
 }
 try {
-  const turns = values.turn ? values.turn.map((t) => parseTurn(t)) : stdinTurns();
+  const turns = values.turn ? values.turn.map((t) => parseTurn(t, userCwd)) : stdinTurns();
   await runChatbot(dir, turns, values["max-new-tokens"] ? { maxNewTokens: Number(values["max-new-tokens"]) } : {});
 } finally {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
