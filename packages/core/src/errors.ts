@@ -26,6 +26,8 @@ export type RgeErrorCode =
   | "RGE_CHECKPOINT_INVALID"
   | "RGE_DECODER_UNSUPPORTED"
   | "RGE_EVAL_DATA_INVALID"
+  | "RGE_DIMENSION_MISMATCH"
+  | "RGE_VECTOR_STORE_INVALID"
   | "RGE_INTERNAL";
 
 /** Base class of every error thrown by RGE packages. */

@@ -1,0 +1,52 @@
+/**
+ * `pnpm --filter @rge/example-multimodal-chatbot start [bundle-dir] [--turn "text @image.png"]...`
+ *
+ * Turns come from `--turn` arguments, else from standard input, one per line (`@path` attaches an image);
+ * at a terminal it is an interactive chat (empty line or Ctrl-D to quit). Without a bundle it builds a tiny
+ * random-weight model.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import { writeTinyBundle } from "@rge/core/testing";
+import { runChatbot } from "./run-chatbot.js";
+import { parseTurn, type ChatTurn } from "./turns.js";
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { turn: { type: "string", multiple: true }, "max-new-tokens": { type: "string" } },
+});
+
+// Under `pnpm --filter ... start` the process runs in the package folder; paths are relative to where the user was.
+const userCwd = process.env.INIT_CWD ?? process.cwd();
+
+async function* stdinTurns(): AsyncIterable<ChatTurn> {
+  const interactive = process.stdin.isTTY === true;
+  const lines = createInterface({ input: process.stdin, ...(interactive ? { output: process.stdout, prompt: "> " } : {}) });
+  if (interactive) {
+    console.log('Ask about apples, the night sky or sales; attach an image with "@path". Empty line to quit.');
+    lines.prompt();
+  }
+  for await (const line of lines) {
+    if (interactive && !line.trim()) break;
+    yield parseTurn(line, userCwd);
+    if (interactive) lines.prompt();
+  }
+  lines.close();
+}
+
+let dir = positionals[0] ?? process.env.RGE_MODEL;
+let scratch: string | undefined;
+if (!dir) {
+  scratch = mkdtempSync(join(tmpdir(), "rge-chatbot-"));
+  dir = writeTinyBundle(scratch, { seed: 1 }).dir;
+  console.log("No bundle given: using a tiny random-weight RGE model (rationales are gibberish, rankings arbitrary).");
+}
+try {
+  const turns = values.turn ? values.turn.map((t) => parseTurn(t, userCwd)) : stdinTurns();
+  await runChatbot(dir, turns, values["max-new-tokens"] ? { maxNewTokens: Number(values["max-new-tokens"]) } : {});
+} finally {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+}

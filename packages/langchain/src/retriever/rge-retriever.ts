@@ -1,0 +1,100 @@
+import type { CallbackManagerForRetrieverRun } from "@langchain/core/callbacks/manager";
+import { Document, type DocumentInterface } from "@langchain/core/documents";
+import { BaseRetriever, type BaseRetrieverInput } from "@langchain/core/retrievers";
+import type { RunnableConfig } from "@langchain/core/runnables";
+import type { VectorStoreInterface } from "@langchain/core/vectorstores";
+import { InvalidOptionError } from "@rge/core";
+import type { RgeEmbeddings, RgeQueryResult } from "../embeddings/rge-embeddings.js";
+import type { RgeQuery } from "../inputs/rge-query.js";
+import { RgeVectorStore } from "../vectorstore/rge-vector-store.js";
+
+/** What `RgeRetriever` adds to each returned document's metadata, under `metadata.rge`. */
+export interface RgeRetrievalMetadata {
+  /** Similarity of the document to the query, as the vector store scores it (cosine for `RgeVectorStore`). */
+  score: number;
+  /** The rationale the model wrote about the query. */
+  rationale: string;
+  stoppedBy: RgeQueryResult["stoppedBy"];
+}
+
+/** Settings of {@link RgeRetriever}. */
+export interface RgeRetrieverInput<V extends VectorStoreInterface = VectorStoreInterface> extends BaseRetrieverInput {
+  /** The embedder; queries reason through it. */
+  embeddings: RgeEmbeddings;
+  /** Where documents live: any LangChain vector store filled by the same model. Default: a new `RgeVectorStore`. */
+  vectorStore?: V;
+  /** Documents returned per query. Default 4. */
+  k?: number;
+  /** Passed to the vector store's search. */
+  filter?: V["FilterType"];
+}
+
+/**
+ * A LangChain retriever that reasons about the query before searching, and takes images: `invoke` accepts
+ * a string, `{ text?, image?, instruction? }`, or a `HumanMessage` with text and image blocks. It returns
+ * `Document`s with `metadata.rge = { score, rationale, stoppedBy }`.
+ *
+ * Documents go in through {@link RgeRetriever.addDocuments}, which embeds their images (`metadata.image`)
+ * for any vector store. The query's rationale reaches callback handlers as the `rge_rationale` event,
+ * nested under the retriever's run.
+ *
+ * @example
+ * const retriever = new RgeRetriever({ embeddings, k: 3 });
+ * await retriever.addDocuments([new Document({ pageContent: "A red apple." }), new Document({ pageContent: "", metadata: { image: "./sky.png" } })]);
+ * const docs = await retriever.invoke({ text: "What is in this picture?", image: "./photo.jpg" });
+ * console.log(docs[0]?.metadata.rge.rationale);
+ */
+export class RgeRetriever<V extends VectorStoreInterface = VectorStoreInterface> extends BaseRetriever {
+  static override lc_name(): string {
+    return "RgeRetriever";
+  }
+
+  lc_namespace = ["rge", "retrievers"];
+  readonly embeddings: RgeEmbeddings;
+  readonly vectorStore: V;
+  k: number;
+  filter: V["FilterType"] | undefined;
+
+  constructor(fields: RgeRetrieverInput<V>) {
+    super(fields);
+    const k = fields.k ?? 4;
+    if (!Number.isInteger(k) || k < 1) throw new InvalidOptionError(`k must be a positive integer, got ${k}.`);
+    this.embeddings = fields.embeddings;
+    this.vectorStore = fields.vectorStore ?? (new RgeVectorStore(fields.embeddings) as unknown as V);
+    this.k = k;
+    this.filter = fields.filter;
+  }
+
+  /** Retrieves documents for a text, multimodal or message query. */
+  override invoke(input: RgeQuery, options?: RunnableConfig): Promise<DocumentInterface[]> {
+    // BaseRetriever passes the input through untouched; only its static type says string.
+    return super.invoke(input as string, options);
+  }
+
+  override async _getRelevantDocuments(query: RgeQuery, runManager?: CallbackManagerForRetrieverRun): Promise<DocumentInterface[]> {
+    const q = await this.embeddings.embedQueryWithRationale(query, { callbacks: runManager?.getChild("rge_embeddings") });
+    const hits = await this.vectorStore.similaritySearchVectorWithScore(q.embedding, this.k, this.filter);
+    return hits.map(([document, score]) => {
+      const rge: RgeRetrievalMetadata = { score, rationale: q.rationale, stoppedBy: q.stoppedBy };
+      return new Document({ pageContent: document.pageContent, metadata: { ...document.metadata, rge }, ...(document.id !== undefined ? { id: document.id } : {}) });
+    });
+  }
+
+  /** Embeds documents with their images (`metadata.image`) and adds them to the vector store. */
+  async addDocuments(documents: DocumentInterface[], options?: Record<string, unknown>): Promise<string[] | void> {
+    const vectors = await this.embeddings.embedDocuments(documents);
+    return this.vectorStore.addVectors(vectors, documents, options);
+  }
+
+  /**
+   * Creates a retriever over a new `RgeVectorStore` holding the documents.
+   *
+   * @example
+   * const retriever = await RgeRetriever.fromDocuments(docs, { embeddings, k: 2 });
+   */
+  static async fromDocuments(documents: DocumentInterface[], fields: Omit<RgeRetrieverInput<RgeVectorStore>, "vectorStore">): Promise<RgeRetriever<RgeVectorStore>> {
+    const retriever = new RgeRetriever<RgeVectorStore>({ ...fields, vectorStore: new RgeVectorStore(fields.embeddings) });
+    await retriever.addDocuments(documents);
+    return retriever;
+  }
+}

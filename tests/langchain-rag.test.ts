@@ -1,0 +1,37 @@
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { tempDir, writeTinyBundle } from "@rge/core/testing";
+import { runRag } from "@rge/example-langchain-rag";
+import { afterAll, describe, expect, it } from "vitest";
+
+const tmp = tempDir();
+afterAll(() => tmp.remove());
+
+describe("example: langchain-rag", () => {
+  it("answers every question through the chain, printing one rationale per question", async () => {
+    writeTinyBundle(tmp.dir, { seed: 1 });
+    const lines: string[] = [];
+    const answers = await runRag(tmp.dir, { maxNewTokens: 24, print: (l) => lines.push(l) });
+    expect(answers).toHaveLength(3);
+    for (const a of answers) {
+      expect(a.answer).toMatch(/^\(offline model\) The best match is /);
+      expect(a.sources).toHaveLength(3);
+      expect(a.rationale.query.text).toBe(a.question.replace(/ \[.*\]$/, ""));
+    }
+    expect(answers[2]!.rationale.query.image).toMatch(/bar-chart\.svg$/);
+    expect(lines.filter((l) => l.startsWith("[rge] "))).toHaveLength(3);
+  });
+
+  it("runs from the command line on the tiny model", () => {
+    const dir = join(import.meta.dirname, "..", "examples", "langchain-rag");
+    const out = execFileSync(process.execPath, [join(dir, "node_modules", "tsx", "dist", "cli.mjs"), "--conditions=@rge/source", "src/main.ts", "--max-new-tokens", "24"], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, RGE_MODEL: "" },
+    });
+    expect(out).toMatch(/tiny random-weight RGE model/);
+    expect(out.match(/^Question: /gm)).toHaveLength(3);
+    expect(out.match(/^\[rge\] /gm)).toHaveLength(3);
+    expect(out.match(/^Answer: \(offline model\)/gm)).toHaveLength(3);
+  });
+});
