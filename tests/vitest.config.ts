@@ -1,14 +1,3 @@
-import { configDefaults, defineProject } from "vitest/config";
+import { rgeProject } from "../vitest.shared.js";
 
-const conditions = ["@rge/source", "module", "node", "development|production"];
-
-export default defineProject({
-  resolve: { conditions },
-  ssr: { resolve: { conditions } },
-  test: {
-    name: "e2e",
-    include: ["**/*.test.ts"],
-    exclude: [...configDefaults.exclude, "**/dist/**"],
-    testTimeout: 120_000,
-  },
-});
+export default rgeProject("e2e", { include: ["**/*.test.ts"], testTimeout: 120_000 });
