@@ -34,7 +34,7 @@ OUT = ROOT / "packages/core/src/preprocess/image/__fixtures__"
 MIN_PIXELS = 56 * 56
 MAX_PIXELS = 28 * 28 * 16
 # Cases whose pixel_values are stored in full; the others are checked through per-row checksums.
-FULL_PIXEL_VALUES = {"alpha-composited", "tiny-mmeb"}
+FULL_PIXEL_VALUES = {"alpha-composited", "alpha-dropped", "tiny-mmeb"}
 
 
 def pattern(width: int, height: int, seed: int) -> np.ndarray:
@@ -70,11 +70,7 @@ def rgb_bytes(image: Image.Image) -> bytes:
 
 
 def composite_on_white(image: Image.Image) -> Image.Image:
-    """What qwen-vl-utils' to_rgb does: paste RGBA over white using alpha as the mask.
-
-    transformers 4.51.3's convert_to_rgb would instead drop alpha (image.convert("RGB")); our
-    loader composites, so the processor reference is fed the composited image.
-    """
+    """What qwen-vl-utils' to_rgb does: paste RGBA over white using alpha as the mask (our loader's alpha: "white")."""
     if image.mode != "RGBA":
         return image.convert("RGB")
     background = Image.new("RGB", image.size, (255, 255, 255))
@@ -172,6 +168,7 @@ PROCESSOR_CASES = [
     ("upscale-min-pixels", 40, 30, 12, "RGB", MIN_PIXELS, MAX_PIXELS, "reject"),
     ("downscale-max-pixels", 300, 200, 13, "RGB", MIN_PIXELS, MAX_PIXELS, "reject"),
     ("alpha-composited", 64, 48, 14, "RGBA", MIN_PIXELS, MAX_PIXELS, "reject"),
+    ("alpha-dropped", 64, 48, 15, "RGBA", MIN_PIXELS, MAX_PIXELS, "reject"),
     ("tiny-mmeb", 20, 60, 15, "RGB", MIN_PIXELS, MAX_PIXELS, "mmeb"),
     ("tiny-stretch", 20, 60, 16, "RGB", MIN_PIXELS, MAX_PIXELS, "stretch-to-factor"),
     ("vertical-pass-only", 56, 90, 17, "RGB", MIN_PIXELS, MAX_PIXELS, "reject"),
@@ -203,7 +200,11 @@ def processor_fixtures() -> list:
         image = make_input(width, height, seed, mode)
         file = f"{name}.png"
         image.save(OUT / file, optimize=True)
-        reloaded = composite_on_white(Image.open(OUT / file))
+        # The reference (RGE's eval: Image.open, then transformers' convert_rgb = convert("RGB")) drops alpha;
+        # the "alpha-composited" case checks our loader's optional white compositing instead.
+        alpha = "white" if name == "alpha-composited" else "drop"
+        opened = Image.open(OUT / file)
+        reloaded = composite_on_white(opened) if alpha == "white" else opened.convert("RGB")
         prepared = small_image_rule(reloaded, rule)
         processor = Qwen2VLImageProcessor(min_pixels=min_pixels, max_pixels=max_pixels)
         rh, rw = smart_resize(prepared.height, prepared.width, 28, min_pixels, max_pixels)
@@ -213,6 +214,7 @@ def processor_fixtures() -> list:
         assert pixel_values.dtype == np.float32
         entry = {
             "name": name,
+            "alpha": alpha,
             "file": file,
             "minPixels": min_pixels,
             "maxPixels": max_pixels,

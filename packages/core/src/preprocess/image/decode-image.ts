@@ -11,13 +11,20 @@ export interface DecodeImageOptions {
   maxImagePixels?: number;
   /** How to name the input in error messages, e.g. a path or "2,048 bytes". */
   description?: string;
+  /**
+   * What happens to transparency. `"drop"` (default) keeps the colour channels, as the reference pipeline does
+   * (RGE's evaluation opens images with Pillow and transformers' `convert_rgb` calls `convert("RGB")`);
+   * `"white"` composites onto white like qwen-vl-utils' `to_rgb`.
+   */
+  alpha?: "drop" | "white";
 }
 
 /**
  * Decodes image bytes (any format sharp reads: PNG, JPEG, WebP, GIF, TIFF, AVIF, ...) to 8-bit RGB the way the
- * Python reference pipeline sees it: EXIF orientation applied (`ImageOps.exif_transpose`), embedded ICC profiles
- * ignored (Pillow does not colour-manage), first frame only, grey and palette images expanded to RGB, and
- * transparency composited onto white with Pillow's integer blend (qwen-vl-utils' `to_rgb`).
+ * Python reference pipeline sees it: embedded ICC profiles ignored (Pillow does not colour-manage), first frame
+ * only, grey and palette images expanded to RGB, and transparency dropped (or composited onto white with Pillow's
+ * integer blend, see `alpha`). Unlike the reference, EXIF orientation is applied (`ImageOps.exif_transpose`), so
+ * phone photos are embedded upright.
  *
  * @throws {ImageDecodeError} when the bytes are not an image sharp can decode (truncated data included).
  * @throws {ImageTooLargeError} when the header declares more than `maxImagePixels` pixels.
@@ -58,8 +65,23 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
   }
   const { info } = raw;
   if (info.channels === 3) return { width: info.width, height: info.height, data: new Uint8Array(raw.data) };
-  if (info.channels === 4) return { width: info.width, height: info.height, data: compositeOnWhite(raw.data) };
+  if (info.channels === 4) {
+    const data = options.alpha === "white" ? compositeOnWhite(raw.data) : dropAlpha(raw.data);
+    return { width: info.width, height: info.height, data };
+  }
   throw undecodable(new Error(`decoder produced ${info.channels} channels, expected 3 or 4`));
+}
+
+/** RGBA -> RGB keeping the colour channels, as Pillow's `convert("RGB")` does. */
+export function dropAlpha(rgba: Uint8Array): Uint8Array {
+  const pixels = rgba.length / 4;
+  const out = new Uint8Array(pixels * 3);
+  for (let i = 0; i < pixels; i++) {
+    out[i * 3] = rgba[i * 4]!;
+    out[i * 3 + 1] = rgba[i * 4 + 1]!;
+    out[i * 3 + 2] = rgba[i * 4 + 2]!;
+  }
+  return out;
 }
 
 /** RGBA -> RGB over white, with Pillow's `paste(mask=alpha)` rounding: `(c * a + 255 * (255 - a)) / 255`. */

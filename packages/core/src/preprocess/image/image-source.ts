@@ -22,10 +22,12 @@ export interface LoadImageOptions {
   maxImagePixels?: number;
   /** Cancels reading, fetching and decoding. */
   signal?: AbortSignal;
+  /** Transparency: `"drop"` (default, as the reference pipeline) or `"white"` (composited onto white). */
+  alpha?: "drop" | "white";
 }
 
 /**
- * Reads and decodes an image to 8-bit RGB (EXIF orientation applied, transparency composited onto white).
+ * Reads and decodes an image to 8-bit RGB (EXIF orientation applied, transparency dropped unless `alpha: "white"`).
  *
  * A missing or unreadable file throws `ImageSourceError` (the source does not resolve to bytes);
  * bytes that are not an image throw `ImageDecodeError`.
@@ -38,7 +40,7 @@ export async function loadImage(source: ImageSource, options: LoadImageOptions =
   throwIfAborted(options.signal);
   const { bytes, description } = await readSource(source, options);
   throwIfAborted(options.signal);
-  const image = await decodeImage(bytes, { maxImagePixels: options.maxImagePixels, description });
+  const image = await decodeImage(bytes, { maxImagePixels: options.maxImagePixels, description, ...(options.alpha ? { alpha: options.alpha } : {}) });
   throwIfAborted(options.signal);
   return image;
 }

@@ -24,9 +24,9 @@ describe.each(fixtures.processor)("preprocessImage on $name", (fx) => {
     maxPixels: fx.maxPixels,
     smallImageRule: fx.smallImageRule,
   };
-  const load = () => loadImage(fixturePath(fx.file));
+  const load = () => loadImage(fixturePath(fx.file), { alpha: fx.alpha });
 
-  it("decodes the PNG to the same RGB bytes as Pillow (alpha over white)", async () => {
+  it(`decodes the PNG to the same RGB bytes as Pillow (alpha: ${fx.alpha})`, async () => {
     expect(sha256((await load()).data)).toBe(fx.decodedSha256);
   });
 

@@ -29,6 +29,8 @@ export interface ReferenceFixtures {
     minPixels: number;
     maxPixels: number;
     smallImageRule: "reject" | "mmeb" | "stretch-to-factor";
+    /** How the reference turned RGBA into RGB: dropped (default) or composited onto white. */
+    alpha: "drop" | "white";
     decodedSha256: string;
     preparedSize: Size;
     resizedSize: Size;
