@@ -5,6 +5,8 @@ import { VISION_IO } from "../graph/qwen2-5-vl/vision-graph.js";
 import { visionPatchLayout } from "../preprocess/vision-windows.js";
 import type { Qwen25VlConfig } from "../graph/qwen2-5-vl/config.js";
 import { KvCache } from "./kv-cache.js";
+import { PrefixCache, repeatRows, type PrefixLayers } from "./prefix-cache.js";
+import { ropePositions } from "../preprocess/rope-index.js";
 import type { PreparedItem } from "./prepared-item.js";
 import type { Sessions } from "./sessions.js";
 
@@ -22,11 +24,16 @@ export class Forward {
   /** Element type of the decoder's KV cache (float16 in fp16 bundles). */
   private readonly cacheType: "float32" | "float16";
 
+  /** KV of shared prompt prefixes; undefined when off. */
+  private readonly prefixes: PrefixCache | undefined;
+
   constructor(
     private readonly sessions: Sessions,
     private readonly config: Qwen25VlConfig,
     private readonly padTokenId: number,
+    options: { prefixes?: readonly (readonly number[])[] } = {},
   ) {
+    this.prefixes = options.prefixes?.length ? new PrefixCache(options.prefixes) : undefined;
     const meta = sessions.decoder.inputMetadata.find((m) => m.name === DECODER_IO.pastKey(0));
     this.cacheType = meta?.isTensor && meta.type === "float16" ? "float16" : "float32";
   }
@@ -55,22 +62,40 @@ export class Forward {
   }
 
   /**
-   * Prefill: left-pads the rows to one length, merges image features at the image-pad positions, and runs
-   * the decoder with an empty cache. Logits are computed for the last `logitsToKeep` positions only.
+   * Prefill: runs each prompt (after the shared prefix, when one is cached) left-padded to one length, merges
+   * image features at the image-pad positions, and returns the cache. Logits are computed for the last
+   * `logitsToKeep` positions only.
    */
   async prefill(items: readonly PreparedItem[], logitsToKeep: number): Promise<DecoderStep> {
+    const prefix = this.prefixes ? await this.prefixes.resolve(items, (ids) => this.prefixKv(ids)) : undefined;
+    return this.prefillAfter(items, logitsToKeep, prefix);
+  }
+
+  /** KV of a text-only prefix, one row. */
+  private async prefixKv(ids: number[]): Promise<PrefixLayers> {
+    const item = { ids, images: [], positions: ropePositions(ids, [], this.config.imageTokenId, this.config.vision.spatialMergeSize) };
+    return (await this.prefillAfter([item], 1, undefined)).cache.layers;
+  }
+
+  private async prefillAfter(
+    items: readonly PreparedItem[],
+    logitsToKeep: number,
+    prefix: { length: number; layers: PrefixLayers } | undefined,
+  ): Promise<DecoderStep> {
     const { text, imageTokenId } = this.config;
     const batch = items.length;
-    const seqLen = Math.max(...items.map((it) => it.ids.length));
+    const skip = prefix?.length ?? 0; // leading tokens already in the cache
+    const seqLen = Math.max(...items.map((it) => it.ids.length)) - skip;
     const ids = new BigInt64Array(batch * seqLen).fill(BigInt(this.padTokenId));
-    const mask = new BigInt64Array(batch * seqLen);
+    const mask = new BigInt64Array(batch * (skip + seqLen));
     const positions = new BigInt64Array(3 * batch * seqLen).fill(1n);
     items.forEach((item, b) => {
-      const pad = seqLen - item.ids.length;
-      for (let s = 0; s < item.ids.length; s++) {
-        const at = b * seqLen + pad + s;
+      const pad = seqLen - (item.ids.length - skip);
+      mask.fill(1n, b * (skip + seqLen), b * (skip + seqLen) + skip);
+      for (let s = skip; s < item.ids.length; s++) {
+        const at = b * seqLen + pad + s - skip;
         ids[at] = BigInt(item.ids[s]!);
-        mask[at] = 1n;
+        mask[b * (skip + seqLen) + skip + pad + s - skip] = 1n;
         positions[at] = BigInt(item.positions.t[s]!);
         positions[batch * seqLen + at] = BigInt(item.positions.h[s]!);
         positions[2 * batch * seqLen + at] = BigInt(item.positions.w[s]!);
@@ -80,19 +105,25 @@ export class Forward {
     for (let b = 0; b < batch; b++) {
       const item = items[b]!;
       if (item.images.length === 0) continue;
-      const pad = seqLen - item.ids.length;
-      let cursor = 0;
+      const pad = seqLen - (item.ids.length - skip);
+      let cursor = skip;
       for (const image of item.images) {
         const features = await this.encodeImage(image.pixelValues, image.grid);
         for (let row = 0; row < features.length / text.hiddenSize; row++) {
           while (item.ids[cursor] !== imageTokenId) cursor++;
-          const at = (b * seqLen + pad + cursor) * text.hiddenSize;
+          const at = (b * seqLen + pad + cursor - skip) * text.hiddenSize;
           embeds.set(features.subarray(row * text.hiddenSize, (row + 1) * text.hiddenSize), at);
           cursor++;
         }
       }
     }
-    const cache = KvCache.empty(text.numLayers, batch, text.numKvHeads, text.headDim, this.cacheType);
+    const cache = prefix
+      ? new KvCache(
+          prefix.layers.map(({ key, value }) => ({ key: repeatRows(key, batch), value: repeatRows(value, batch) })),
+          new BigInt64Array(batch * skip).fill(1n),
+          batch,
+        )
+      : KvCache.empty(text.numLayers, batch, text.numKvHeads, text.headDim, this.cacheType);
     return this.decode(embeds, seqLen, mask, positions, cache, logitsToKeep);
   }
 

@@ -8,7 +8,7 @@ import {
   type ImageProcessorConfig,
   type ImageSource,
 } from "../preprocess/image/index.js";
-import { expandImagePads, userText, type InputRole, type PromptTokens } from "../preprocess/prompt.js";
+import { DEFAULT_INSTRUCTIONS, expandImagePads, userText, type InputRole, type PromptTokens } from "../preprocess/prompt.js";
 import { ropePositions } from "../preprocess/rope-index.js";
 import type { PreparedItem } from "./prepared-item.js";
 
@@ -54,6 +54,23 @@ export class InputPreparer {
     private readonly settings: PrepareSettings,
   ) {
     this.reserved = [tokens.visionStart, tokens.imagePad, tokens.visionEnd, tokens.emb];
+  }
+
+  /**
+   * Token prefixes many prompts share, for the prefix KV cache: the chat template up to the user's content,
+   * alone and followed by each default text instruction. Empty when the template hides where content goes.
+   */
+  sharedPrefixes(): number[][] {
+    const marker = "\u0001RGE-CONTENT\u0001";
+    const rendered = this.tokenizer.apply_chat_template([{ role: "user", content: marker }], {
+      tokenize: false,
+      add_generation_prompt: true,
+    }) as string;
+    const at = rendered.indexOf(marker);
+    if (at <= 0) return [];
+    const head = rendered.slice(0, at);
+    const texts = [head, `${head}${DEFAULT_INSTRUCTIONS.query.text}`, `${head}${DEFAULT_INSTRUCTIONS.target.text}`];
+    return texts.map((t) => this.tokenizer.encode(t, { add_special_tokens: false }));
   }
 
   /**

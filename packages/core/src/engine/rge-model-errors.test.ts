@@ -26,12 +26,13 @@ import { loadRgeModel, type RgeModel } from "./rge-model.js";
 const tmp = tempDir();
 let model: RgeModel;
 let reference: Float32Array;
+let referenceIds: number[];
 const probe = { text: "probe query" };
 
 beforeAll(async () => {
   writeTinyBundle(tmp.dir, { seed: 11 });
   model = await loadRgeModel(tmp.dir, { maxNewTokens: 16, maxInputTokens: 400, maxImagePixels: 200 * 200, cacheSize: 0 });
-  reference = (await model.embedQuery(probe)).embedding;
+  ({ embedding: reference, generatedIds: referenceIds } = await model.embedQuery(probe));
 });
 
 afterAll(async () => {
@@ -39,10 +40,14 @@ afterAll(async () => {
   tmp.remove();
 });
 
-/** After any failure the engine must still give the same answer as before. */
+/**
+ * After any failure the engine must still give the same answer as before (same tokens; embeddings equal up to
+ * float reordering: the shared-prefix cache may split the prompt differently between calls).
+ */
 async function expectStillUsable() {
   const again = await model.embedQuery(probe);
-  expect(Array.from(again.embedding)).toEqual(Array.from(reference));
+  expect(again.generatedIds).toEqual(referenceIds);
+  expect(again.embedding.every((v, i) => Math.abs(v - reference[i]!) < 1e-5)).toBe(true);
 }
 
 describe("bad inputs give typed errors and leave the engine usable", () => {

@@ -45,6 +45,12 @@ export interface LoadRgeModelOptions {
    * prompt tokens, image pixels, role and decoding settings. Default 1024; 0 turns the cache off.
    */
   cacheSize?: number;
+  /**
+   * Reuse the KV cache of the prompt prefixes inputs share (the system turn and the start of the user turn,
+   * alone or with a default instruction) instead of recomputing them for every input. Default true; results
+   * equal full prefill up to float rounding, like batching.
+   */
+  prefixCache?: boolean;
   /** Longest prompt plus rationale, in tokens. Default: the model's `max_position_embeddings`. */
   maxInputTokens?: number;
   /** Receives warnings such as a device fallback. Default `console.warn`. */
@@ -176,7 +182,7 @@ export class RgeModel {
     });
     const padId = this.tokenizer.pad_token_id ?? 0;
     this.scheduler = new Scheduler(
-      new Forward(sessions, bundle.config, padId),
+      new Forward(sessions, bundle.config, padId, options.prefixCache === false ? {} : { prefixes: this.preparer.sharedPrefixes() }),
       this.preparer,
       this.tokenizer,
       {
