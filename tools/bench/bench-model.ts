@@ -38,7 +38,7 @@ const templateFiles = join(import.meta.dirname, "..", "..", "packages/core/src/c
 /** Writes (once) the checkpoint and its fp32 bundle under `work`; returns their paths. */
 export async function benchModel(work: string, shapes = BENCH_SHAPES, tag = "bench"): Promise<{ checkpoint: string; bundle: string }> {
   const checkpoint = join(work, `${tag}-checkpoint-${EMB_STRENGTH}`);
-  const bundle = join(work, `${tag}-bundle-${EMB_STRENGTH}`);
+  const bundle = join(work, `${tag}-bundle-${EMB_STRENGTH}-kv-new`);
   if (!existsSync(join(checkpoint, "model.safetensors.index.json"))) {
     writeRandomCheckpoint(checkpoint, shapes, templateFiles, { embStrength: EMB_STRENGTH, seed: 7 });
   }

@@ -5,10 +5,11 @@ import { convertCheckpoint } from "../convert/convert-checkpoint.js";
 import { UsageError } from "./usage-error.js";
 
 export const CONVERT_USAGE = `rge convert <checkpoint-dir> <out-dir> [--dtype fp32] [--dtype ...] [--max-new-tokens 128]
-                 [--external-data auto|always|never] [--overwrite]
+                 [--external-data auto|always|never] [--kv-outputs new|present] [--overwrite]
 
 Converts a Hugging Face Qwen2.5-VL RGE checkpoint (e.g. a local copy of MCG-NJU/RGE) into an RGE bundle.
-dtypes: ${DTYPES.join(", ")}.`;
+dtypes: ${DTYPES.join(", ")}. --kv-outputs present writes the transformers.js decoder contract (present.* = past +
+new every step); the default, new, outputs only each step's keys and values so the engine keeps its cache in place.`;
 
 export async function convertCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -18,6 +19,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
       dtype: { type: "string", multiple: true },
       "max-new-tokens": { type: "string" },
       "external-data": { type: "string" },
+      "kv-outputs": { type: "string" },
       overwrite: { type: "boolean" },
     },
   });
@@ -34,6 +36,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
     ...(values.dtype ? { dtypes: values.dtype as RgeDtype[] } : {}),
     ...(values["max-new-tokens"] ? { maxNewTokens: Number(values["max-new-tokens"]) } : {}),
     ...(values["external-data"] ? { externalData: values["external-data"] as "auto" | "always" | "never" } : {}),
+    ...(values["kv-outputs"] ? { kvOutputs: values["kv-outputs"] as "new" | "present" } : {}),
     ...(values.overwrite ? { overwrite: true } : {}),
     onProgress: (p) => {
       const payload = { graph: p.graph, dtype: p.dtype, done: mb(p.bytesDone), total: mb(p.bytesTotal) };

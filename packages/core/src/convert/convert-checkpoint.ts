@@ -20,6 +20,12 @@ export interface ConvertOptions {
   maxNewTokens?: number;
   /** Store weights in `.onnx_data` files beside the graphs. Default "auto": when a graph's weights exceed 1 GiB. */
   externalData?: "auto" | "always" | "never";
+  /**
+   * Decoder KV outputs. `"new"` (default): only each call's keys and values, so the engine keeps the cache in
+   * place (no copy of the whole cache per step). `"present"`: the transformers.js contract (`present.*` = past +
+   * new), for bundles other tools should drive too.
+   */
+  kvOutputs?: "new" | "present";
   /** Replace an existing non-empty output directory. Default false. */
   overwrite?: boolean;
   /** Called as tensors are written. */
@@ -75,7 +81,7 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
       [GRAPHS.visionEncoder, (g, w) => buildVisionGraph(g, checkpoint.config.vision, w), (n) => n.startsWith("visual.")],
       [
         GRAPHS.decoder,
-        (g, w) => buildDecoderGraph(g, checkpoint.config.text, w),
+        (g, w) => buildDecoderGraph(g, checkpoint.config.text, w, { kvOutputs: options.kvOutputs ?? "new" }),
         (n) => (n === "model.embed_tokens.weight" ? tied : n.startsWith("model.") || n === "lm_head.weight"),
       ],
     ];

@@ -4,7 +4,8 @@ import { EMBED_TOKENS_IO } from "../graph/qwen2-5-vl/embed-tokens-graph.js";
 import { VISION_IO } from "../graph/qwen2-5-vl/vision-graph.js";
 import { visionPatchLayout } from "../preprocess/vision-windows.js";
 import type { Qwen25VlConfig } from "../graph/qwen2-5-vl/config.js";
-import { KvCache } from "./kv-cache.js";
+import { concatCaches, KvCache } from "./kv-cache.js";
+import { SLOT_HEADROOM, SlotKvCache } from "./slot-kv-cache.js";
 import { PrefixCache, repeatRows, type PrefixLayers } from "./prefix-cache.js";
 import { ropePositions } from "../preprocess/rope-index.js";
 import type { PreparedItem } from "./prepared-item.js";
@@ -17,10 +18,22 @@ export interface DecoderStep {
   /** `[B, k, V]` logits for the last k positions. */
   logits: Float32Array;
   seqLen: number;
-  cache: KvCache;
+  cache: DecoderCache;
+}
+
+/** A transformers.js-style cache (`present.*` each call) or an append-only decoder's slot cache. */
+export type DecoderCache = KvCache | SlotKvCache;
+
+/** Stacks two caches of the same kind along the batch axis. */
+export function concatDecoderCaches(a: DecoderCache, b: DecoderCache): DecoderCache {
+  if (a instanceof SlotKvCache && b instanceof SlotKvCache) return a.concat(b);
+  if (a instanceof KvCache && b instanceof KvCache) return concatCaches(a, b);
+  throw new Error("cannot join caches of different kinds");
 }
 
 export class Forward {
+  /** The decoder outputs only new keys and values (`new_key_values.*`); its cache lives in a slot buffer here. */
+  private readonly appendOnly: boolean;
   /** Element type of the decoder's KV cache (float16 in fp16 bundles). */
   private readonly cacheType: "float32" | "float16";
 
@@ -36,6 +49,7 @@ export class Forward {
     this.prefixes = options.prefixes?.length ? new PrefixCache(options.prefixes) : undefined;
     const meta = sessions.decoder.inputMetadata.find((m) => m.name === DECODER_IO.pastKey(0));
     this.cacheType = meta?.isTensor && meta.type === "float16" ? "float16" : "float32";
+    this.appendOnly = sessions.decoder.outputNames.includes(DECODER_IO.newKey(0));
   }
 
   /** Runs the vision encoder on one image: `[patches, patchDim]` → `[tokens, H]`. */
@@ -74,7 +88,8 @@ export class Forward {
   /** KV of a text-only prefix, one row. */
   private async prefixKv(ids: number[]): Promise<PrefixLayers> {
     const item = { ids, images: [], positions: ropePositions(ids, [], this.config.imageTokenId, this.config.vision.spatialMergeSize) };
-    return (await this.prefillAfter([item], 1, undefined)).cache.layers;
+    const { cache } = await this.prefillAfter([item], 1, undefined);
+    return cache instanceof SlotKvCache ? cache.leading(ids.length) : cache.layers;
   }
 
   private async prefillAfter(
@@ -128,7 +143,7 @@ export class Forward {
   }
 
   /** One decode step: feeds one token per row at the given positions, appending to the cache. */
-  async step(tokens: readonly number[], nextPositions: readonly number[], cache: KvCache): Promise<DecoderStep> {
+  async step(tokens: readonly number[], nextPositions: readonly number[], cache: DecoderCache): Promise<DecoderStep> {
     const batch = tokens.length;
     const embeds = await this.embedTokens(BigInt64Array.from(tokens, BigInt), batch, 1);
     const positions = new BigInt64Array(3 * batch);
@@ -143,7 +158,7 @@ export class Forward {
     seqLen: number,
     mask: BigInt64Array,
     positions: BigInt64Array,
-    cache: KvCache,
+    cache: DecoderCache,
     logitsToKeep: number,
   ): Promise<DecoderStep> {
     const { text } = this.config;
@@ -159,16 +174,40 @@ export class Forward {
       feeds[DECODER_IO.pastValue(i)] = layer.value;
     });
     const out = await this.sessions.decoder.run(feeds);
-    const next = new KvCache(
-      cache.layers.map((_, i) => ({ key: out[DECODER_IO.presentKey(i)]!, value: out[DECODER_IO.presentValue(i)]! })),
-      mask,
-      batch,
-    );
     return {
       hidden: out[DECODER_IO.lastHiddenState]!.data as Float32Array,
       logits: out[DECODER_IO.logits]!.data as Float32Array,
       seqLen,
-      cache: next,
+      cache: this.nextCache(cache, out, mask, seqLen),
     };
+  }
+
+  /**
+   * The cache after a call: the graph's `present.*` for a transformers.js-style decoder; for an append-only
+   * decoder, the slot cache with this call's new keys and values written in (created at prefill).
+   */
+  private nextCache(cache: DecoderCache, out: Record<string, ort.Tensor>, mask: BigInt64Array, seqLen: number): DecoderCache {
+    const { text } = this.config;
+    const batch = cache.batch;
+    if (!this.appendOnly) {
+      return new KvCache(
+        cache.layers.map((_, i) => ({ key: out[DECODER_IO.presentKey(i)]!, value: out[DECODER_IO.presentValue(i)]! })),
+        mask,
+        batch,
+      );
+    }
+    const fresh = cache.layers.map((_, i) => ({ key: out[DECODER_IO.newKey(i)]!, value: out[DECODER_IO.newValue(i)]! }));
+    const total = mask.length / batch;
+    const newMask = new BigInt64Array(batch * seqLen);
+    for (let b = 0; b < batch; b++) newMask.set(mask.subarray(b * total + total - seqLen, (b + 1) * total), b * seqLen);
+    if (cache instanceof SlotKvCache) {
+      cache.append(fresh, newMask);
+      return cache;
+    }
+    // Prefill: move the fed past (a shared prefix, or nothing) and the prompt into a new slot cache.
+    const slots = SlotKvCache.allocate(text.numLayers, batch, text.numKvHeads, text.headDim, this.cacheType, total + SLOT_HEADROOM);
+    if (cache.length > 0) slots.append(cache.layers, cache.mask);
+    slots.append(fresh, newMask);
+    return slots;
   }
 }

@@ -1,7 +1,7 @@
 import { AbortedError } from "../errors.js";
 import type { Forward } from "./forward.js";
 import { pickToken } from "./greedy.js";
-import { concatCaches, KvCache } from "./kv-cache.js";
+import { concatDecoderCaches, type DecoderCache } from "./forward.js";
 import type { PreparedItem } from "./prepared-item.js";
 import { normalizedSlice } from "./vector.js";
 
@@ -56,7 +56,7 @@ export async function reasonContinuously(
 ): Promise<void> {
   const { vocabSize: V, hiddenSize: H, embTokenId, repetitionPenalty } = settings;
   let rows: Row[] = [];
-  let cache: KvCache | undefined;
+  let cache: DecoderCache | undefined;
   let incoming = first;
 
   const choose = (row: Row, logits: Float32Array, b: number) => {
@@ -77,7 +77,7 @@ export async function reasonContinuously(
       const prefill = await forward.prefill(live.map((r) => r.item), 1);
       admitted.forEach((row, b) => choose(row, prefill.logits, b));
       rows = [...rows, ...admitted];
-      cache = cache ? concatCaches(cache, prefill.cache) : prefill.cache;
+      cache = cache ? concatDecoderCaches(cache, prefill.cache) : prefill.cache;
     }
     if (rows.length === 0) return;
 

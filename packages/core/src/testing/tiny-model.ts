@@ -32,6 +32,11 @@ export interface TinyModelOptions {
   /** Processor pixel bounds; defaults keep images at 4 to 16 merged tokens. */
   minPixels?: number;
   maxPixels?: number;
+  /**
+   * Decoder KV outputs: `"new"` (default) writes only each call's keys and values, the engine keeps the cache in
+   * place; `"present"` is the transformers.js contract (past + new every call).
+   */
+  kvOutputs?: "new" | "present";
   /** Context length written to config.json. Default 4096. */
   maxPositionEmbeddings?: number;
 }
@@ -64,7 +69,7 @@ export function writeTinyBundle(dir: string, options: TinyModelOptions = {}): Ti
     writeFileSync(join(dir, "onnx", `${name}.onnx`), g.toBytes({ producer: "@rge/core tiny-model" }));
   };
   write("embed_tokens", (g) => buildEmbedTokensGraph(g, config.text, weights));
-  write("decoder_model_merged", (g) => buildDecoderGraph(g, config.text, weights));
+  write("decoder_model_merged", (g) => buildDecoderGraph(g, config.text, weights, { kvOutputs: options.kvOutputs ?? "new" }));
   write("vision_encoder", (g) => buildVisionGraph(g, config.vision, weights));
 
   const json = (name: string, value: unknown) => writeFileSync(join(dir, name), JSON.stringify(value, null, 2) + "\n");

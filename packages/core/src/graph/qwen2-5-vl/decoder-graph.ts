@@ -22,6 +22,8 @@ export const DECODER_IO = {
   pastValue: (i: number) => `past_key_values.${i}.value`,
   presentKey: (i: number) => `present.${i}.key`,
   presentValue: (i: number) => `present.${i}.value`,
+  newKey: (i: number) => `new_key_values.${i}.key`,
+  newValue: (i: number) => `new_key_values.${i}.value`,
 } as const;
 
 /** Which RGE additions {@link buildDecoderGraph} makes; both default to true. */
@@ -30,6 +32,12 @@ export interface DecoderGraphOptions {
   hiddenStateOutput?: boolean;
   /** Add the `num_logits_to_keep` input and its Slice before the head. Default true; false computes logits for all positions. */
   logitsToKeepInput?: boolean;
+  /**
+   * `"present"` (default): `present.{i}.*` hold past + new keys and values, the transformers.js contract.
+   * `"new"`: `new_key_values.{i}.*` hold only this call's keys and values and attention reads the past in place,
+   * so no step copies the whole cache; the caller appends the new entries to its own cache.
+   */
+  kvOutputs?: "present" | "new";
 }
 
 /**
@@ -44,6 +52,7 @@ export function buildDecoderGraph(g: GraphBuilder, cfg: TextModelConfig, w: Weig
   const { hiddenSize: H, headDim: D, numHeads, numKvHeads, vocabSize } = cfg;
   const groups = numHeads / numKvHeads;
   const f = g.floatType;
+  const appendOnly = options.kvOutputs === "new";
   const x0 = g.input(DECODER_IO.inputsEmbeds, "float32", ["batch_size", "sequence_length", H]);
   const mask = g.input(DECODER_IO.attentionMask, "int64", ["batch_size", "total_sequence_length"]);
   const positions = g.input(DECODER_IO.positionIds, "int64", [3, "batch_size", "sequence_length"]);
@@ -75,12 +84,9 @@ export function buildDecoderGraph(g: GraphBuilder, cfg: TextModelConfig, w: Weig
     const v4 = g.op("Transpose", [g.op("Reshape", [v, g.int64([0, 0, numKvHeads, D])])], { attrs: { perm: [0, 2, 1, 3] } });
     const qr = applyRotary(g, q5, cosQ, sinQ, D);
     const kr = applyRotary(g, k4, cosK, sinK, D);
-    const keys = g.op("Concat", [past[i]!.key, kr], { attrs: { axis: 2 }, outputs: [DECODER_IO.presentKey(i)] });
-    const values = g.op("Concat", [past[i]!.value, v4], { attrs: { axis: 2 }, outputs: [DECODER_IO.presentValue(i)] });
-    // Grouped-query attention by broadcasting: [B,kv,G,S,D] @ [B,kv,1,D,T] -> [B,kv,G,S,T]
-    const kT = g.op("Transpose", [g.op("Unsqueeze", [keys, g.int64([2])])], { attrs: { perm: [0, 1, 2, 4, 3] } });
-    const probs = softmax32(g, g.op("Mul", [g.op("MatMul", [qr, kT]), g.float(1 / Math.sqrt(D))]), bias);
-    const ctx = g.op("MatMul", [probs, g.op("Unsqueeze", [values, g.int64([2])])]);
+    const ctx = appendOnly
+      ? splitAttention(g, qr, past[i]!, kr, v4, bias, D, i)
+      : concatAttention(g, qr, past[i]!, kr, v4, bias, D, i);
     const merged = g.op("Reshape", [g.op("Transpose", [ctx], { attrs: { perm: [0, 3, 1, 2, 4] } }), g.int64([0, 0, -1])]);
     h = g.op("Add", [h, linear(g, w, merged, `${p}.self_attn.o_proj`, false)]);
 
@@ -103,9 +109,43 @@ export function buildDecoderGraph(g: GraphBuilder, cfg: TextModelConfig, w: Weig
       : linearWith(g, kept, "lm_head", w.get(headName));
   g.output(g.cast(logits, f, "float32"), DECODER_IO.logits, "float32", ["batch_size", "logits_length", vocabSize]);
   for (let i = 0; i < cfg.numLayers; i++) {
-    g.output(DECODER_IO.presentKey(i), DECODER_IO.presentKey(i), f, ["batch_size", numKvHeads, "total_sequence_length", D]);
-    g.output(DECODER_IO.presentValue(i), DECODER_IO.presentValue(i), f, ["batch_size", numKvHeads, "total_sequence_length", D]);
+    const [key, value, length] = appendOnly
+      ? [DECODER_IO.newKey(i), DECODER_IO.newValue(i), "sequence_length"]
+      : [DECODER_IO.presentKey(i), DECODER_IO.presentValue(i), "total_sequence_length"];
+    g.output(key, key, f, ["batch_size", numKvHeads, length, D]);
+    g.output(value, value, f, ["batch_size", numKvHeads, length, D]);
   }
+}
+
+/** Attention over `Concat(past, new)`, which is also the `present` output (a copy of the cache per call). */
+function concatAttention(g: GraphBuilder, q: string, past: { key: string; value: string }, k: string, v: string, bias: string, D: number, i: number): string {
+  const keys = g.op("Concat", [past.key, k], { attrs: { axis: 2 }, outputs: [DECODER_IO.presentKey(i)] });
+  const values = g.op("Concat", [past.value, v], { attrs: { axis: 2 }, outputs: [DECODER_IO.presentValue(i)] });
+  // Grouped-query attention by broadcasting: [B,kv,G,S,D] @ [B,kv,1,D,T] -> [B,kv,G,S,T]
+  const kT = g.op("Transpose", [g.op("Unsqueeze", [keys, g.int64([2])])], { attrs: { perm: [0, 1, 2, 4, 3] } });
+  const probs = softmax32(g, g.op("Mul", [g.op("MatMul", [q, kT]), g.float(1 / Math.sqrt(D))]), bias);
+  return g.op("MatMul", [probs, g.op("Unsqueeze", [values, g.int64([2])])]);
+}
+
+/**
+ * The same attention with past and new keys scored separately and the softmax taken over both, so the cache
+ * is only read; the new keys and values are the layer's outputs.
+ */
+function splitAttention(g: GraphBuilder, q: string, past: { key: string; value: string }, k: string, v: string, bias: string, D: number, i: number): string {
+  g.op("Identity", [k], { outputs: [DECODER_IO.newKey(i)] });
+  g.op("Identity", [v], { outputs: [DECODER_IO.newValue(i)] });
+  const pastLen = g.op("Unsqueeze", [g.op("Gather", [g.op("Shape", [past.key]), g.int64(2)]), g.int64([0])]);
+  const transposed = (x: string) => g.op("Transpose", [g.op("Unsqueeze", [x, g.int64([2])])], { attrs: { perm: [0, 1, 2, 4, 3] } });
+  const scale = g.float(1 / Math.sqrt(D));
+  const scores = g.op("Concat", [g.op("MatMul", [q, transposed(past.key)]), g.op("MatMul", [q, transposed(k)])], { attrs: { axis: -1 } });
+  const probs = softmax32(g, g.op("Mul", [scores, scale]), bias);
+  const end = g.int64([Number.MAX_SAFE_INTEGER]);
+  const pPast = g.op("Slice", [probs, g.int64([0]), pastLen, g.int64([-1])]);
+  const pNew = g.op("Slice", [probs, pastLen, end, g.int64([-1])]);
+  return g.op("Add", [
+    g.op("MatMul", [pPast, g.op("Unsqueeze", [past.value, g.int64([2])])]),
+    g.op("MatMul", [pNew, g.op("Unsqueeze", [v, g.int64([2])])]),
+  ]);
 }
 
 /** Logits only for the last `num_logits_to_keep` positions (0 keeps all): targets need none of them. */

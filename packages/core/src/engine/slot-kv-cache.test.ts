@@ -1,0 +1,52 @@
+import * as ort from "onnxruntime-node";
+import { describe, expect, it } from "vitest";
+import { SlotKvCache } from "./slot-kv-cache.js";
+
+/** One layer of new keys/values `[B, 1 head, S, 2]` whose values encode (row, step). */
+function fresh(batch: number, steps: number, base: number) {
+  const data = Float32Array.from({ length: batch * steps * 2 }, (_, i) => base + Math.floor(i / 2));
+  const t = new ort.Tensor("float32", data, [batch, 1, steps, 2]);
+  return [{ key: t, value: t }];
+}
+
+const row = (c: SlotKvCache, b: number) => Array.from((c.layers[0]!.key.data as Float32Array).subarray(b * c.capacity * 2, (b + 1) * c.capacity * 2));
+
+describe("SlotKvCache", () => {
+  it("writes each call's entries at each row's next slots, masked as given, and grows in place", () => {
+    const c = SlotKvCache.allocate(1, 2, 1, 2, "float32", 3);
+    c.append(fresh(2, 2, 10), BigInt64Array.from([0n, 1n, 1n, 1n]));
+    expect(Array.from(c.used)).toEqual([2, 2]);
+    expect(Array.from(c.mask)).toEqual([0n, 1n, 0n, 1n, 1n, 0n]);
+    c.append(fresh(2, 1, 20), BigInt64Array.from([1n, 1n]));
+    c.append(fresh(2, 1, 30), BigInt64Array.from([1n, 1n])); // exceeds capacity 3: grows
+    expect(c.capacity).toBeGreaterThanOrEqual(4);
+    expect(row(c, 1).slice(0, 8)).toEqual([12, 12, 13, 13, 21, 21, 31, 31]);
+    expect(c.layers[0]!.key.dims).toEqual([2, 1, c.capacity, 2]);
+    expect(c.maskWith(1).length).toBe(2 * (c.capacity + 1));
+  });
+
+  it("retains and concatenates rows with their slots and masks", () => {
+    const a = SlotKvCache.allocate(1, 2, 1, 2, "float32", 2);
+    a.append(fresh(2, 1, 0), BigInt64Array.from([1n, 1n]));
+    const b = SlotKvCache.allocate(1, 1, 1, 2, "float32", 5);
+    b.append(fresh(1, 3, 100), BigInt64Array.from([0n, 1n, 1n]));
+    const c = a.concat(b);
+    expect(c.batch).toBe(3);
+    expect(c.capacity).toBe(5);
+    expect(Array.from(c.used)).toEqual([1, 1, 3]);
+    expect(row(c, 2).slice(0, 6)).toEqual([100, 100, 101, 101, 102, 102]);
+    c.retain([2, 0]);
+    expect(c.batch).toBe(2);
+    expect(Array.from(c.used)).toEqual([3, 1]);
+    expect(row(c, 1).slice(0, 2)).toEqual([0, 0]);
+    expect(Array.from(c.mask.subarray(0, 5))).toEqual([0n, 1n, 1n, 0n, 0n]);
+  });
+
+  it("cuts its leading slots out as a one-row prefix", () => {
+    const c = SlotKvCache.allocate(1, 1, 1, 2, "float32", 8);
+    c.append(fresh(1, 4, 7), BigInt64Array.from([1n, 1n, 1n, 1n]));
+    const [layer] = c.leading(3);
+    expect(layer!.key.dims).toEqual([1, 1, 3, 2]);
+    expect(Array.from(layer!.key.data as Float32Array)).toEqual([7, 7, 8, 8, 9, 9]);
+  });
+});
