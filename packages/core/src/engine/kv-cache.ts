@@ -38,13 +38,16 @@ export class KvCache {
     return out;
   }
 
-  /** Keeps only `rows` (in that order), then drops leading columns that are padding in every kept row. */
-  retain(rows: readonly number[]): void {
+  /**
+   * Keeps only `rows` (in that order), then drops leading columns that are padding in every kept row. Returns,
+   * for each new row, the old row it holds (here: `rows` itself).
+   */
+  retain(rows: readonly number[]): number[] {
     if (rows.length === 0) {
       this.layers = this.layers.map(({ key, value }) => ({ key: gatherRows(key, [], 0), value: gatherRows(value, [], 0) }));
       this.mask = new BigInt64Array(0);
       this.batch = 0;
-      return;
+      return [];
     }
     const t = this.length;
     let drop = t;
@@ -53,13 +56,14 @@ export class KvCache {
       while (pad < t && this.mask[r * t + pad] === 0n) pad++;
       drop = Math.min(drop, pad);
     }
-    if (rows.length === this.batch && rows.every((r, i) => r === i) && drop === 0) return;
+    if (rows.length === this.batch && rows.every((r, i) => r === i) && drop === 0) return [...rows];
     const keep = t - drop;
     const mask = new BigInt64Array(rows.length * keep);
     rows.forEach((r, i) => mask.set(this.mask.subarray(r * t + drop, (r + 1) * t), i * keep));
     this.layers = this.layers.map(({ key, value }) => ({ key: gatherRows(key, rows, drop), value: gatherRows(value, rows, drop) }));
     this.mask = mask;
     this.batch = rows.length;
+    return [...rows];
   }
 }
 

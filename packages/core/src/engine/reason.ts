@@ -106,9 +106,10 @@ export async function reasonContinuously(
         keep.push(b);
       }
     });
-    rows = keep.map((b) => rows[b]!);
     cache = step.cache;
-    cache.retain(keep);
+    const order = cache.retain(keep); // may reorder rows (the slot cache fills holes from the end)
+    const previous = rows;
+    rows = order.map((b) => previous[b]!);
     if (rows.length < capacity) incoming = await refill(capacity - rows.length);
   }
 }

@@ -22,24 +22,32 @@ export class SlotKvCache {
 
   private constructor(
     public batch: number,
+    /** Rows the buffers have room for; rows past `batch` are free. */
+    private rowCapacity: number,
     public capacity: number,
     private readonly heads: number,
     private readonly dim: number,
     private readonly type: "float32" | "float16",
     private buffers: { key: Buffer16or32; value: Buffer16or32 }[],
   ) {
-    this.mask = new BigInt64Array(batch * capacity);
-    this.used = new Int32Array(batch);
+    this.mask = new BigInt64Array(rowCapacity * capacity);
+    this.used = new Int32Array(rowCapacity);
     this.layers = this.wrap();
   }
 
-  static allocate(layers: number, batch: number, heads: number, dim: number, type: "float32" | "float16", capacity: number): SlotKvCache {
-    const make = () => (type === "float16" ? new Uint16Array(batch * heads * capacity * dim) : new Float32Array(batch * heads * capacity * dim));
-    return new SlotKvCache(batch, capacity, heads, dim, type, Array.from({ length: layers }, () => ({ key: make(), value: make() })));
+  static allocate(layers: number, batch: number, heads: number, dim: number, type: "float32" | "float16", capacity: number, rowCapacity = batch): SlotKvCache {
+    const size = rowCapacity * heads * capacity * dim;
+    const make = () => (type === "float16" ? new Uint16Array(size) : new Float32Array(size));
+    return new SlotKvCache(batch, rowCapacity, capacity, heads, dim, type, Array.from({ length: layers }, () => ({ key: make(), value: make() })));
   }
 
   get length(): number {
     return this.capacity;
+  }
+
+  /** The filled-slot mask of the live rows, `[batch, capacity]`. */
+  get liveMask(): BigInt64Array {
+    return this.mask.subarray(0, this.batch * this.capacity);
   }
 
   /** Mask for a call that feeds `newTokens` more tokens: the slots' mask plus that many real columns. */
@@ -55,7 +63,7 @@ export class SlotKvCache {
    */
   append(fresh: Layer[], newMask: BigInt64Array): void {
     const steps = fresh[0]!.key.dims[2]!;
-    const needed = Math.max(...this.used) + steps;
+    const needed = Math.max(...this.used.subarray(0, this.batch)) + steps;
     if (needed > this.capacity) this.grow(Math.max(needed + SLOT_HEADROOM, this.capacity * 2));
     const { heads, dim, capacity } = this;
     fresh.forEach((layer, i) => {
@@ -75,23 +83,40 @@ export class SlotKvCache {
     }
   }
 
-  /** Keeps only `rows`, in that order (one copy; rows leave rarely). */
-  retain(rows: readonly number[]): void {
-    if (rows.length === this.batch && rows.every((r, i) => r === i)) return;
-    const next = SlotKvCache.allocate(this.buffers.length, rows.length, this.heads, this.dim, this.type, this.capacity);
-    rows.forEach((r, i) => next.copyRowFrom(this, r, i));
-    this.adopt(next);
+  /**
+   * Keeps the rows in `keep` (indices of live rows) and returns, for each new row, the old row it holds. Rows
+   * already in place stay; rows from the end move into the holes, so only moved rows are copied.
+   */
+  retain(keep: readonly number[]): number[] {
+    const n = keep.length;
+    const kept = new Set(keep);
+    const movers = keep.filter((r) => r >= n);
+    const order = Array.from({ length: n }, (_, i) => i);
+    let next = 0;
+    for (let hole = 0; hole < n; hole++) {
+      if (kept.has(hole)) continue;
+      const from = movers[next++]!;
+      this.copyRowFrom(this, from, hole);
+      order[hole] = from;
+    }
+    this.batch = n;
+    this.layers = this.wrap();
+    return order;
   }
 
-  /** Stacks two caches along the batch axis (rows admitted mid-generation join a running batch). */
+  /** Adds another cache's rows after this one's (rows admitted mid-generation), in place when there is room. */
   concat(other: SlotKvCache): SlotKvCache {
-    if (this.batch === 0) return other;
     if (other.batch === 0) return this;
-    const capacity = Math.max(this.capacity, other.capacity);
-    const next = SlotKvCache.allocate(this.buffers.length, this.batch + other.batch, this.heads, this.dim, this.type, capacity);
-    for (let r = 0; r < this.batch; r++) next.copyRowFrom(this, r, r);
-    for (let r = 0; r < other.batch; r++) next.copyRowFrom(other, r, this.batch + r);
-    return next;
+    const rows = this.batch + other.batch;
+    let target: SlotKvCache = this;
+    if (rows > this.rowCapacity || other.capacity > this.capacity) {
+      target = SlotKvCache.allocate(this.buffers.length, this.batch, this.heads, this.dim, this.type, Math.max(this.capacity, other.capacity), Math.max(rows, this.rowCapacity * 2));
+      for (let r = 0; r < this.batch; r++) target.copyRowFrom(this, r, r);
+    }
+    for (let r = 0; r < other.batch; r++) target.copyRowFrom(other, r, target.batch + r);
+    target.batch = rows;
+    target.layers = target.wrap();
+    return target;
   }
 
   /** The first `length` slots of row 0 as `[1, kvHeads, length, headDim]` tensors (a prefix cache entry). */
@@ -106,6 +131,7 @@ export class SlotKvCache {
     });
   }
 
+  /** Copies row `from` of `src` (which may be this cache) into row `to`, clearing slots `src` does not have. */
   private copyRowFrom(src: SlotKvCache, from: number, to: number): void {
     const rowSlots = src.heads * src.capacity * src.dim;
     this.buffers.forEach((layer, i) => {
@@ -117,18 +143,21 @@ export class SlotKvCache {
         }
       }
     });
-    this.mask.set(src.mask.subarray(from * src.capacity, (from + 1) * src.capacity), to * this.capacity);
+    const row = this.mask.subarray(to * this.capacity, (to + 1) * this.capacity);
+    row.fill(0n);
+    row.set(src.mask.subarray(from * src.capacity, (from + 1) * src.capacity));
     this.used[to] = src.used[from]!;
   }
 
   private grow(capacity: number): void {
-    const next = SlotKvCache.allocate(this.buffers.length, this.batch, this.heads, this.dim, this.type, capacity);
+    const next = SlotKvCache.allocate(this.buffers.length, this.batch, this.heads, this.dim, this.type, capacity, this.rowCapacity);
     for (let r = 0; r < this.batch; r++) next.copyRowFrom(this, r, r);
     this.adopt(next);
   }
 
   private adopt(other: SlotKvCache): void {
     this.batch = other.batch;
+    this.rowCapacity = other.rowCapacity;
     this.capacity = other.capacity;
     this.buffers = other.buffers;
     this.mask = other.mask;
@@ -136,11 +165,13 @@ export class SlotKvCache {
     this.layers = this.wrap();
   }
 
+  /** Tensors over the live rows (views of the buffers: nothing is copied). */
   private wrap(): Layer[] {
     const dims = [this.batch, this.heads, this.capacity, this.dim];
+    const live = this.batch * this.heads * this.capacity * this.dim;
     return this.buffers.map(({ key, value }) => ({
-      key: new ort.Tensor(this.type as "float32", key as Float32Array, dims),
-      value: new ort.Tensor(this.type as "float32", value as Float32Array, dims),
+      key: new ort.Tensor(this.type as "float32", key.subarray(0, live) as Float32Array, dims),
+      value: new ort.Tensor(this.type as "float32", value.subarray(0, live) as Float32Array, dims),
     }));
   }
 }
