@@ -1,11 +1,3 @@
-import { defineConfig } from "tsdown";
+import { rgeLibrary } from "../../tsdown.shared.ts";
 
-export default defineConfig({
-  entry: ["src/index.ts", "src/testing/index.ts", "src/cli/main.ts"],
-  format: ["esm", "cjs"],
-  dts: true,
-  sourcemap: true,
-  fixedExtension: false,
-  unbundle: true,
-  clean: true,
-});
+export default rgeLibrary(["src/index.ts", "src/testing/index.ts", "src/cli/main.ts"]);

@@ -1,12 +1,3 @@
-import { defineConfig } from "tsdown";
+import { rgeLibrary } from "../../tsdown.shared.ts";
 
-export default defineConfig({
-  entry: ["src/index.ts"],
-  format: ["esm", "cjs"],
-  dts: true,
-  sourcemap: true,
-  fixedExtension: false,
-  unbundle: true,
-  clean: true,
-  external: ["llamaindex", /^@rge\//],
-});
+export default rgeLibrary(["src/index.ts"], ["llamaindex", /^@rge\//]);
