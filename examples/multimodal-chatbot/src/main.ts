@@ -5,12 +5,9 @@
  * at a terminal it is an interactive chat (empty line or Ctrl-D to quit). Without a bundle it builds a tiny
  * random-weight model.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { writeTinyBundle } from "@rge/core/testing";
+import { exampleBundle } from "@rge/core/testing";
 import { runChatbot } from "./run-chatbot.js";
 import { parseTurn, type ChatTurn } from "./turns.js";
 
@@ -37,16 +34,11 @@ async function* stdinTurns(): AsyncIterable<ChatTurn> {
   lines.close();
 }
 
-let dir = positionals[0] ?? process.env.RGE_MODEL;
-let scratch: string | undefined;
-if (!dir) {
-  scratch = mkdtempSync(join(tmpdir(), "rge-chatbot-"));
-  dir = writeTinyBundle(scratch, { seed: 1 }).dir;
-  console.log("No bundle given: using a tiny random-weight RGE model (rationales are gibberish, rankings arbitrary).");
-}
+const bundle = exampleBundle(positionals[0] ?? process.env.RGE_MODEL);
+const dir = bundle.dir;
 try {
   const turns = values.turn ? values.turn.map((t) => parseTurn(t, userCwd)) : stdinTurns();
   await runChatbot(dir, turns, values["max-new-tokens"] ? { maxNewTokens: Number(values["max-new-tokens"]) } : {});
 } finally {
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
+  bundle.dispose();
 }

@@ -7,3 +7,4 @@ export { SeededRandom } from "./random.js";
 export { gradientPng } from "./test-images.js";
 export { tempDir } from "./temp-dir.js";
 export { checkpointTensors, QWEN2_5_VL_3B_SHAPES, writeRandomCheckpoint, type CheckpointShapes } from "./random-checkpoint.js";
+export { exampleBundle, type ExampleBundle } from "./example-bundle.js";
