@@ -8,6 +8,6 @@ import { normalizedSlice } from "./vector.js";
  * position only, so no vocabulary-wide tensor is built.
  */
 export async function encodeTargetBatch(forward: Forward, items: readonly PreparedItem[], hiddenSize: number): Promise<Float32Array[]> {
-  const step = await forward.prefill(items, 1);
-  return items.map((_, b) => normalizedSlice(step.hidden, ((b + 1) * step.seqLen - 1) * hiddenSize, hiddenSize));
+  const { lastHidden } = await forward.prefill(items, 1);
+  return items.map((_, b) => normalizedSlice(lastHidden, b * hiddenSize, hiddenSize));
 }

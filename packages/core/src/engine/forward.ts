@@ -11,6 +11,49 @@ import { ropePositions } from "../preprocess/rope-index.js";
 import type { PreparedItem } from "./prepared-item.js";
 import type { Sessions } from "./sessions.js";
 
+/** What a prefill returns, for the rows in the order they were given. */
+export interface PrefillResult {
+  /** `[B, H]` final-norm hidden state of each row's last prompt position. */
+  lastHidden: Float32Array;
+  /** `[B, k, V]` logits for the last k positions. */
+  logits: Float32Array;
+  cache: DecoderCache;
+}
+
+/**
+ * What one prefill call costs on top of its tokens, in tokens: reading every weight once. On a CPU that is
+ * about as long as computing a dozen tokens; a GPU computes hundreds of tokens in the time one call's fixed
+ * costs take.
+ */
+const CALL_COST_TOKENS = { cpu: 16, gpu: 512 } as const;
+
+/**
+ * Splits rows (in the given order) into consecutive groups for prefill. A group is padded to its longest
+ * prompt, so one long prompt (an image) in a batch of short ones would make every row pay its length;
+ * each extra group costs one more decoder call. Returns the group sizes that minimise
+ * `sum(callCost + rows * longest)`. Rows sorted by length give the best plans.
+ */
+export function planPrefillGroups(lengths: readonly number[], callCost: number): number[] {
+  const n = lengths.length;
+  const best = new Array<number>(n + 1).fill(Infinity);
+  const cut = new Array<number>(n + 1).fill(0);
+  best[0] = 0;
+  for (let end = 1; end <= n; end++) {
+    let longest = 0;
+    for (let start = end - 1; start >= 0; start--) {
+      longest = Math.max(longest, lengths[start]!);
+      const cost = best[start]! + callCost + (end - start) * longest;
+      if (cost < best[end]!) {
+        best[end] = cost;
+        cut[end] = start;
+      }
+    }
+  }
+  const sizes: number[] = [];
+  for (let end = n; end > 0; end = cut[end]!) sizes.unshift(end - cut[end]!);
+  return sizes;
+}
+
 /** What one decoder call returns, for the rows of the batch in order. */
 export interface DecoderStep {
   /** `[B, S, H]` final-norm hidden states. */
@@ -80,9 +123,28 @@ export class Forward {
    * image features at the image-pad positions, and returns the cache. Logits are computed for the last
    * `logitsToKeep` positions only.
    */
-  async prefill(items: readonly PreparedItem[], logitsToKeep: number): Promise<DecoderStep> {
-    const prefix = this.prefixes ? await this.prefixes.resolve(items, (ids) => this.prefixKv(ids)) : undefined;
-    return this.prefillAfter(items, logitsToKeep, prefix);
+  async prefill(items: readonly PreparedItem[], logitsToKeep: number): Promise<PrefillResult> {
+    const { hiddenSize: H, vocabSize: V } = this.config.text;
+    const sizes = planPrefillGroups(
+      items.map((it) => it.ids.length),
+      this.sessions.provider === "cpu" ? CALL_COST_TOKENS.cpu : CALL_COST_TOKENS.gpu,
+    );
+    const lastHidden = new Float32Array(items.length * H);
+    const logits = new Float32Array(items.length * logitsToKeep * V);
+    let cache: DecoderCache | undefined;
+    let start = 0;
+    for (const size of sizes) {
+      const group = items.slice(start, start + size);
+      const prefix = this.prefixes ? await this.prefixes.resolve(group, (ids) => this.prefixKv(ids)) : undefined;
+      const out = await this.prefillAfter(group, logitsToKeep, prefix);
+      for (let b = 0; b < size; b++) {
+        lastHidden.set(out.hidden.subarray(((b + 1) * out.seqLen - 1) * H, (b + 1) * out.seqLen * H), (start + b) * H);
+      }
+      logits.set(out.logits, start * logitsToKeep * V);
+      cache = cache ? concatDecoderCaches(cache, out.cache) : out.cache;
+      start += size;
+    }
+    return { lastHidden, logits, cache: cache! };
   }
 
   /** KV of a text-only prefix, one row. */

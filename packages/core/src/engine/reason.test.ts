@@ -7,7 +7,7 @@ import { gradientPng } from "../testing/test-images.js";
 import { tempDir } from "../testing/temp-dir.js";
 import { writeTinyBundle } from "../testing/tiny-model.js";
 import { encodeTargetBatch } from "./encode-targets.js";
-import { Forward } from "./forward.js";
+import { Forward, planPrefillGroups } from "./forward.js";
 import { InputPreparer } from "./prepare.js";
 import type { PreparedItem } from "./prepared-item.js";
 import { reasonBatch, reasonContinuously, type ReasonRequest, type ReasonSettings, type RowOutcome } from "./reason.js";
@@ -141,5 +141,69 @@ describe("reasonBatch", () => {
       seen.add(t);
     }
     expect(gen).not.toEqual(plain!.value.generated);
+  });
+});
+
+describe("grouped prefill", () => {
+  const cost = (lengths: number[], sizes: number[], callCost: number) => {
+    let start = 0;
+    return sizes.reduce((sum, size) => {
+      const longest = Math.max(...lengths.slice(start, (start += size)));
+      return sum + callCost + size * longest;
+    }, 0);
+  };
+  /** Every way to cut `n` rows into consecutive groups. */
+  const partitions = (n: number): number[][] =>
+    n === 0 ? [[]] : Array.from({ length: n }, (_, i) => partitions(n - i - 1).map((rest) => [i + 1, ...rest])).flat();
+
+  it("plans the cheapest consecutive groups", () => {
+    expect(planPrefillGroups([30, 30, 30, 30], 16)).toEqual([4]);
+    expect(planPrefillGroups([20, 22, 25, 900], 16)).toEqual([3, 1]);
+    expect(planPrefillGroups([5], 16)).toEqual([1]);
+    expect(planPrefillGroups([], 16)).toEqual([]);
+    let seed = 3;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let trial = 0; trial < 200; trial++) {
+      const lengths = Array.from({ length: 1 + Math.floor(random() * 7) }, () => 1 + Math.floor(random() * 300));
+      const callCost = Math.floor(random() * 64);
+      const plan = planPrefillGroups(lengths, callCost);
+      expect(plan.reduce((a, b) => a + b, 0)).toBe(lengths.length);
+      const optimum = Math.min(...partitions(lengths.length).map((sizes) => cost(lengths, sizes, callCost)));
+      expect(cost(lengths, plan, callCost)).toBe(optimum);
+    }
+  });
+
+  it("prefills one long prompt apart from short ones, and every row still gets its solo result", async () => {
+    const long = "a long query that goes on and on about many things, ".repeat(12);
+    const items = await Promise.all(["cats", "blue sky", "dogs at play", long].map((text) => preparer.prepare({ text }, "query", false, 12)));
+    const solo: RowOutcome[] = [];
+    for (const item of items) solo.push((await reasonBatch(forward, [item], { ...settings, maxNewTokens: 12 }))[0]!);
+    const soloTargets: Float32Array[] = [];
+    for (const item of items) soloTargets.push((await encodeTargetBatch(forward, [item], 32))[0]!);
+
+    const run = sessions.decoder.run.bind(sessions.decoder);
+    const prefillWidths: number[][] = [];
+    sessions.decoder.run = ((feeds: Record<string, { dims: readonly number[] }>, ...rest: unknown[]) => {
+      const dims = feeds.inputs_embeds!.dims;
+      if (dims[1]! > 1) prefillWidths.push([dims[0]!, dims[1]!]);
+      return (run as (...a: unknown[]) => ReturnType<typeof run>)(feeds, ...rest);
+    }) as typeof sessions.decoder.run;
+    let batched: RowOutcome[];
+    let targets: Float32Array[];
+    try {
+      batched = await reasonBatch(forward, items, { ...settings, maxNewTokens: 12 });
+      targets = await encodeTargetBatch(forward, items, 32);
+    } finally {
+      sessions.decoder.run = run;
+    }
+    // The three short prompts run together, the long one alone (twice: queries, then targets).
+    expect(prefillWidths.map(([b]) => b)).toEqual([3, 1, 3, 1]);
+    expect(prefillWidths[1]![1]).toBeGreaterThan(3 * prefillWidths[0]![1]!);
+    batched.forEach((o, i) => {
+      if (!o.ok || !solo[i]!.ok) throw new Error("unexpected failure");
+      expect(o.value.generated).toEqual(solo[i]!.value.generated);
+      expect(maxAbsDiff(o.value.embedding, solo[i]!.value.embedding)).toBeLessThan(1e-5);
+    });
+    targets.forEach((t, i) => expect(maxAbsDiff(t, soloTargets[i]!)).toBeLessThan(1e-5));
   });
 });

@@ -66,7 +66,10 @@ export async function reasonContinuously(
   };
 
   while (true) {
-    const live = incoming.filter((r) => !r.signal?.aborted || (r.done({ ok: false, error: aborted(r.signal) }), false));
+    // Newcomers shortest first, so that prefill can group prompts of similar lengths.
+    const live = incoming
+      .filter((r) => !r.signal?.aborted || (r.done({ ok: false, error: aborted(r.signal) }), false))
+      .sort((a, b) => a.item.ids.length - b.item.ids.length);
     incoming = [];
     if (live.length > 0) {
       const admitted = live.map((request): Row => {

@@ -92,8 +92,7 @@ export class Scheduler {
           pending.resolve(result);
         },
       }));
-    const first = (await toRequests(batch)).sort((a, b) => a.item.ids.length - b.item.ids.length);
-    await reasonContinuously(this.forward, this.decode, this.batchSize, first, async (free) => toRequests(more(free)));
+    await reasonContinuously(this.forward, this.decode, this.batchSize, await toRequests(batch), async (free) => toRequests(more(free)));
   }
 
   /** Tokenizes and preprocesses each request (a bad one is rejected on its own) and answers cache hits. */

@@ -1,6 +1,6 @@
 import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
-import { SlotKvCache } from "./slot-kv-cache.js";
+import { SLOT_HEADROOM, SlotKvCache } from "./slot-kv-cache.js";
 
 /** One layer of new keys/values `[B, 1 head, S, 2]` whose values encode (row, step). */
 function fresh(batch: number, steps: number, base: number) {
@@ -42,6 +42,30 @@ describe("SlotKvCache", () => {
     expect(row(c, 1).slice(0, 6)).toEqual([100, 100, 101, 101, 102, 102]);
     expect(Array.from(c.liveMask.subarray(5, 10))).toEqual([0n, 1n, 1n, 0n, 0n]);
     expect(c.layers[0]!.key.dims).toEqual([2, 1, 5, 2]);
+  });
+
+  it("grows by the headroom, and shrinks when the longest row leaves, keeping every row's slots", () => {
+    const c = SlotKvCache.allocate(1, 2, 1, 2, "float32", 4);
+    c.append(fresh(2, 3, 0), BigInt64Array.from([1n, 1n, 1n, 0n, 1n, 1n]));
+    c.append(fresh(2, 3, 50), BigInt64Array.from([1n, 1n, 1n, 1n, 1n, 1n]));
+    expect(c.capacity).toBe(6 + SLOT_HEADROOM);
+    for (let i = 0; i < 3 * SLOT_HEADROOM; i++) c.append(fresh(2, 1, 100 + i), BigInt64Array.from([1n, 1n]));
+    const long = 6 + 3 * SLOT_HEADROOM;
+    expect(c.capacity).toBeLessThan(long + 2 * SLOT_HEADROOM);
+    // Row 0 leaves; row 1 (moved into its place) is as long, so nothing shrinks yet.
+    expect(c.retain([1])).toEqual([1]);
+    expect(c.capacity).toBeGreaterThanOrEqual(long);
+    const before = row(c, 0).slice(0, 2 * long);
+
+    const d = SlotKvCache.allocate(1, 2, 1, 2, "float32", long + SLOT_HEADROOM);
+    d.append(fresh(2, 2, 0), BigInt64Array.from([1n, 1n, 0n, 1n]));
+    d.used[0] = long; // row 0 as long as c's rows
+    d.retain([1]);
+    expect(d.capacity).toBe(2 + SLOT_HEADROOM);
+    expect(d.layers[0]!.key.dims).toEqual([1, 1, 2 + SLOT_HEADROOM, 2]);
+    expect(row(d, 0).slice(0, 4)).toEqual([2, 2, 3, 3]);
+    expect(Array.from(d.liveMask.subarray(0, 3))).toEqual([0n, 1n, 0n]);
+    expect(before).toEqual(row(c, 0).slice(0, 2 * long));
   });
 
   it("cuts its leading slots out as a one-row prefix", () => {

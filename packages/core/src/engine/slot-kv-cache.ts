@@ -3,42 +3,44 @@ import * as ort from "onnxruntime-node";
 type Layer = { key: ort.Tensor; value: ort.Tensor };
 type Buffer16or32 = Float32Array | Uint16Array;
 
-/** Slots added beyond what is needed whenever the cache is (re)allocated. */
+/** Slots added beyond what is needed whenever the slot count changes. */
 export const SLOT_HEADROOM = 32;
 
 /**
- * The KV cache of an append-only decoder (`new_key_values.*` outputs): one preallocated buffer per layer,
- * `[B, kvHeads, capacity, headDim]`, fed whole to every step with a mask over the filled slots. Each step's new
+ * The KV cache of an append-only decoder (`new_key_values.*` outputs): per layer, a key and a value tensor
+ * `[B, kvHeads, capacity, headDim]` fed whole to every step with a mask over the filled slots. Each step's new
  * keys and values are written in place at each row's next free slot, so no step copies the cache. Slot order
  * does not matter to attention (positions are already rotated into the keys), which lets rows of different
  * lengths share one buffer without realignment.
+ *
+ * Every step reads all `capacity` slots of every row, so the capacity follows the longest live row: it grows
+ * when a row needs room and shrinks when the longest row leaves. Both happen in place, inside buffers that only
+ * grow (by half again when they must), so rows joining and leaving cost copies of their own slots, not new
+ * allocations of the whole cache.
  */
 export class SlotKvCache {
   layers: Layer[];
-  /** `[B, capacity]`: 1 where a slot holds a real token. */
+  /** `[rows, capacity]`: 1 where a slot holds a real token. */
   mask: BigInt64Array;
   /** Next free slot per row. */
   used: Int32Array;
 
   private constructor(
     public batch: number,
-    /** Rows the buffers have room for; rows past `batch` are free. */
-    private rowCapacity: number,
     public capacity: number,
     private readonly heads: number,
     private readonly dim: number,
     private readonly type: "float32" | "float16",
     private buffers: { key: Buffer16or32; value: Buffer16or32 }[],
   ) {
-    this.mask = new BigInt64Array(rowCapacity * capacity);
-    this.used = new Int32Array(rowCapacity);
+    this.mask = new BigInt64Array(batch * capacity);
+    this.used = new Int32Array(batch);
     this.layers = this.wrap();
   }
 
-  static allocate(layers: number, batch: number, heads: number, dim: number, type: "float32" | "float16", capacity: number, rowCapacity = batch): SlotKvCache {
-    const size = rowCapacity * heads * capacity * dim;
-    const make = () => (type === "float16" ? new Uint16Array(size) : new Float32Array(size));
-    return new SlotKvCache(batch, rowCapacity, capacity, heads, dim, type, Array.from({ length: layers }, () => ({ key: make(), value: make() })));
+  static allocate(layers: number, batch: number, heads: number, dim: number, type: "float32" | "float16", capacity: number): SlotKvCache {
+    const size = batch * heads * capacity * dim;
+    return new SlotKvCache(batch, capacity, heads, dim, type, Array.from({ length: layers }, () => ({ key: makeBuffer(type, size), value: makeBuffer(type, size) })));
   }
 
   get length(): number {
@@ -64,7 +66,7 @@ export class SlotKvCache {
   append(fresh: Layer[], newMask: BigInt64Array): void {
     const steps = fresh[0]!.key.dims[2]!;
     const needed = Math.max(...this.used.subarray(0, this.batch)) + steps;
-    if (needed > this.capacity) this.grow(Math.max(needed + SLOT_HEADROOM, this.capacity * 2));
+    if (needed > this.capacity) this.relayout(needed + SLOT_HEADROOM);
     const { heads, dim, capacity } = this;
     fresh.forEach((layer, i) => {
       const target = this.buffers[i]!;
@@ -85,7 +87,8 @@ export class SlotKvCache {
 
   /**
    * Keeps the rows in `keep` (indices of live rows) and returns, for each new row, the old row it holds. Rows
-   * already in place stay; rows from the end move into the holes, so only moved rows are copied.
+   * already in place stay; rows from the end move into the holes, so only moved rows are copied. When the
+   * longest remaining row leaves much of the capacity unused, the capacity shrinks.
    */
   retain(keep: readonly number[]): number[] {
     const n = keep.length;
@@ -100,30 +103,31 @@ export class SlotKvCache {
       order[hole] = from;
     }
     this.batch = n;
-    this.layers = this.wrap();
+    const longest = Math.max(0, ...this.used.subarray(0, n));
+    if (this.capacity >= longest + 2 * SLOT_HEADROOM) this.relayout(longest + SLOT_HEADROOM);
+    else this.layers = this.wrap();
     return order;
   }
 
-  /** Adds another cache's rows after this one's (rows admitted mid-generation), in place when there is room. */
+  /** Adds another cache's rows after this one's (rows admitted mid-generation); returns this cache. */
   concat(other: SlotKvCache): SlotKvCache {
     if (other.batch === 0) return this;
+    if (other.capacity > this.capacity) this.relayout(other.capacity);
     const rows = this.batch + other.batch;
-    let target: SlotKvCache = this;
-    if (rows > this.rowCapacity || other.capacity > this.capacity) {
-      target = SlotKvCache.allocate(this.buffers.length, this.batch, this.heads, this.dim, this.type, Math.max(this.capacity, other.capacity), Math.max(rows, this.rowCapacity * 2));
-      for (let r = 0; r < this.batch; r++) target.copyRowFrom(this, r, r);
-    }
-    for (let r = 0; r < other.batch; r++) target.copyRowFrom(other, r, target.batch + r);
-    target.batch = rows;
-    target.layers = target.wrap();
-    return target;
+    this.reserve(rows * this.heads * this.capacity * this.dim);
+    if (rows * this.capacity > this.mask.length) this.mask = grownCopy(this.mask, rows * this.capacity);
+    if (rows > this.used.length) this.used = grownCopy(this.used, rows);
+    for (let r = 0; r < other.batch; r++) this.copyRowFrom(other, r, this.batch + r);
+    this.batch = rows;
+    this.layers = this.wrap();
+    return this;
   }
 
   /** The first `length` slots of row 0 as `[1, kvHeads, length, headDim]` tensors (a prefix cache entry). */
   leading(length: number): Layer[] {
     return this.buffers.map((layer) => {
       const cut = (src: Buffer16or32) => {
-        const out = new (src.constructor as Float32ArrayConstructor)(this.heads * length * this.dim);
+        const out = makeBuffer(this.type, this.heads * length * this.dim);
         for (let h = 0; h < this.heads; h++) out.set(src.subarray(h * this.capacity * this.dim, (h * this.capacity + length) * this.dim) as Float32Array, h * length * this.dim);
         return new ort.Tensor(this.type as "float32", out as Float32Array, [1, this.heads, length, this.dim]);
       };
@@ -131,38 +135,60 @@ export class SlotKvCache {
     });
   }
 
-  /** Copies row `from` of `src` (which may be this cache) into row `to`, clearing slots `src` does not have. */
+  /**
+   * Copies the filled slots and the mask of row `from` of `src` (which may be this cache) into row `to`. Slots
+   * past them keep whatever they held: the mask hides them.
+   */
   private copyRowFrom(src: SlotKvCache, from: number, to: number): void {
-    const rowSlots = src.heads * src.capacity * src.dim;
+    const filled = src.used[from]!;
     this.buffers.forEach((layer, i) => {
       for (const part of ["key", "value"] as const) {
         const s = src.buffers[i]![part];
         for (let h = 0; h < this.heads; h++) {
-          const at = from * rowSlots + h * src.capacity * src.dim;
-          layer[part].set(s.subarray(at, at + src.capacity * src.dim) as Float32Array, (to * this.heads + h) * this.capacity * this.dim);
+          const at = ((from * src.heads + h) * src.capacity) * src.dim;
+          layer[part].set(s.subarray(at, at + filled * src.dim) as Float32Array, (to * this.heads + h) * this.capacity * this.dim);
         }
       }
     });
     const row = this.mask.subarray(to * this.capacity, (to + 1) * this.capacity);
     row.fill(0n);
-    row.set(src.mask.subarray(from * src.capacity, (from + 1) * src.capacity));
-    this.used[to] = src.used[from]!;
+    row.set(src.mask.subarray(from * src.capacity, from * src.capacity + filled));
+    this.used[to] = filled;
   }
 
-  private grow(capacity: number): void {
-    const next = SlotKvCache.allocate(this.buffers.length, this.batch, this.heads, this.dim, this.type, capacity, this.rowCapacity);
-    for (let r = 0; r < this.batch; r++) next.copyRowFrom(this, r, r);
-    this.adopt(next);
-  }
-
-  private adopt(other: SlotKvCache): void {
-    this.batch = other.batch;
-    this.rowCapacity = other.rowCapacity;
-    this.capacity = other.capacity;
-    this.buffers = other.buffers;
-    this.mask = other.mask;
-    this.used = other.used;
+  /**
+   * Changes the slots per row to `capacity` (at least the longest row's filled slots), moving each row's filled
+   * slots within the buffers: front to back when shrinking, back to front when growing, so no row overwrites
+   * another before it has moved.
+   */
+  private relayout(capacity: number): void {
+    const old = this.capacity;
+    if (capacity === old) return;
+    const { heads, dim, batch } = this;
+    if (capacity > old) this.reserve(batch * heads * capacity * dim);
+    const moves: [number, number, number][] = [];
+    for (let r = 0; r < batch; r++) {
+      for (let h = 0; h < heads; h++) moves.push([(r * heads + h) * old * dim, (r * heads + h) * capacity * dim, this.used[r]! * dim]);
+    }
+    if (capacity > old) moves.reverse();
+    for (const layer of this.buffers) {
+      for (const buffer of [layer.key, layer.value]) {
+        for (const [from, to, count] of moves) if (from !== to) buffer.copyWithin(to, from, from + count);
+      }
+    }
+    const mask = new BigInt64Array(Math.max(this.used.length, batch) * capacity);
+    for (let r = 0; r < batch; r++) mask.set(this.mask.subarray(r * old, r * old + this.used[r]!), r * capacity);
+    this.mask = mask;
+    this.capacity = capacity;
     this.layers = this.wrap();
+  }
+
+  /** Makes the buffers hold at least `elements` values each, keeping what they hold. */
+  private reserve(elements: number): void {
+    const size = this.buffers[0]!.key.length;
+    if (elements <= size) return;
+    const grown = Math.max(elements, Math.ceil(size * 1.5));
+    this.buffers = this.buffers.map(({ key, value }) => ({ key: grownCopy(key, grown), value: grownCopy(value, grown) }));
   }
 
   /** Tensors over the live rows (views of the buffers: nothing is copied). */
@@ -174,4 +200,15 @@ export class SlotKvCache {
       value: new ort.Tensor(this.type as "float32", value.subarray(0, live) as Float32Array, dims),
     }));
   }
+}
+
+function makeBuffer(type: "float32" | "float16", size: number): Buffer16or32 {
+  return type === "float16" ? new Uint16Array(size) : new Float32Array(size);
+}
+
+/** A larger array of the same type starting with `source`'s values. */
+function grownCopy<T extends Buffer16or32 | BigInt64Array | Int32Array>(source: T, size: number): T {
+  const out = new (source.constructor as new (n: number) => T)(size);
+  out.set(source as never);
+  return out;
 }
