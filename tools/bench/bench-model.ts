@@ -2,11 +2,12 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { convertCheckpoint } from "@rge/core";
 import { writeRandomCheckpoint, type CheckpointShapes } from "@rge/core/testing";
+import { writeBenchTemplate } from "./bench-template.js";
 
 /**
  * The benchmark model: Qwen2.5-VL-shaped, random weights, ~125M parameters in the text decoder (large enough
- * that reading weights dominates a decode step), a 32k vocabulary, and an `<emb>` logit tuned so that
- * rationales end after varied numbers of tokens, mostly between 16 and the 128 cap.
+ * that reading weights dominates a decode step), a 32k vocabulary of Qwen's BPE (see `writeBenchTemplate`), and
+ * an `<emb>` logit tuned so that rationales end after varied numbers of tokens, mostly between 16 and the 128 cap.
  */
 export const BENCH_SHAPES: CheckpointShapes = {
   hidden_size: 768,
@@ -31,15 +32,14 @@ export const BENCH_SHAPES: CheckpointShapes = {
   },
 };
 
-export const EMB_STRENGTH = Number(process.env.RGE_BENCH_EMB_STRENGTH ?? 0.9);
-
-const templateFiles = join(import.meta.dirname, "..", "..", "packages/core/src/convert/__fixtures__/reference/checkpoint");
+export const EMB_STRENGTH = Number(process.env.RGE_BENCH_EMB_STRENGTH ?? 0.075);
 
 /** Writes (once) the checkpoint and its fp32 bundle under `work`; returns their paths. */
 export async function benchModel(work: string, shapes = BENCH_SHAPES, tag = "bench"): Promise<{ checkpoint: string; bundle: string }> {
-  const checkpoint = join(work, `${tag}-checkpoint-${EMB_STRENGTH}`);
-  const bundle = join(work, `${tag}-bundle-${EMB_STRENGTH}-kv-new`);
+  const checkpoint = join(work, `${tag}-checkpoint-${EMB_STRENGTH}-qwen-tok`);
+  const bundle = join(work, `${tag}-bundle-${EMB_STRENGTH}-qwen-tok`);
   if (!existsSync(join(checkpoint, "model.safetensors.index.json"))) {
+    const templateFiles = writeBenchTemplate(join(work, `template-${shapes.vocab_size}`), shapes.vocab_size);
     writeRandomCheckpoint(checkpoint, shapes, templateFiles, { embStrength: EMB_STRENGTH, seed: 7 });
   }
   if (!existsSync(join(bundle, "rge.json"))) await convertCheckpoint(checkpoint, bundle, { overwrite: true });

@@ -16,11 +16,11 @@ export async function decodeStepTimes(bundleDir: string, batches: number[]): Pro
       const ids = Array.from({ length: 64 }, (_, i) => ((b * 31 + i * 17) % 250) + 1);
       return { ids, images: [], positions: ropePositions(ids, [], bundle.config.imageTokenId, 2) };
     });
-    let step = await forward.prefill(items, 1);
+    let { cache } = await forward.prefill(items, 1);
     const times: number[] = [];
     for (let s = 0; s < 12; s++) {
       const t = performance.now();
-      step = await forward.step(items.map(() => 42), items.map(() => 64 + s), step.cache);
+      ({ cache } = await forward.step(items.map(() => 42), items.map(() => 64 + s), cache));
       times.push(performance.now() - t);
     }
     out[batch] = times.sort((a, b) => a - b)[times.length >> 1]!;

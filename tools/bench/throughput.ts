@@ -13,18 +13,21 @@
  * Results are printed and written to bench-results/throughput-<time>.json.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { dot, loadRgeModel, type QueryEmbedding, type RgeInput } from "@rge/core";
-import { gradientPng } from "@rge/core/testing";
+import { dot, loadRgeModel, type QueryEmbedding } from "@rge/core";
 import { benchModel, BENCH_SHAPES, EMB_STRENGTH } from "./bench-model.js";
 import { decodeStepTimes } from "./decode-step.js";
+import { makeQueries, type BenchQuery } from "./queries.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const work = process.env.RGE_BENCH_DIR ?? "/tmp/rge-bench";
-const QUERIES = Number(process.env.RGE_BENCH_QUERIES ?? 48);
-const BATCHES = (process.env.RGE_BENCH_BATCHES ?? "16,32").split(",").map(Number);
+/** Text-only queries: decoding dominates, the workload batching is for. */
+const TEXT_QUERIES = Number(process.env.RGE_BENCH_QUERIES ?? 96);
+/** Queries of which every fourth has an image (256 to 1024 visual tokens, as in RGE's evaluation). */
+const MIXED_QUERIES = Number(process.env.RGE_BENCH_MIXED_QUERIES ?? 48);
+const BATCHES = (process.env.RGE_BENCH_BATCHES ?? "16,32,64").split(",").map(Number);
 const BATCH = BATCHES[0]!;
 /** The Python path is slow (one query at a time, eager PyTorch): it runs on the first queries only. */
 const PYTHON_QUERIES = Number(process.env.RGE_BENCH_PYTHON_QUERIES ?? 12);
@@ -38,71 +41,68 @@ const results: Record<string, unknown> = {
 };
 const log = (line: string) => console.log(line);
 
-log("preparing the benchmark model (random weights, ~125M decoder parameters, 32k vocabulary)…");
+log("preparing the benchmark model (random weights, ~125M decoder parameters, Qwen BPE cut to 32k tokens)…");
 const { checkpoint, bundle } = await benchModel(work);
 const decoderBytes = graphBytes(bundle, "decoder_model_merged");
 results.model = { ...(results.model as object), decoderBytes };
 
-// Queries: varied text, a quarter with images; rationale budgets spread over 16..128 (a random model has no
-// natural stopping point; some rows also stop early on <emb>).
 const imageDir = join(work, "images");
-mkdirSync(imageDir, { recursive: true });
-const topics = ["a red car in the snow", "the history of bread", "how tides work", "a cat on a sofa", "prime numbers", "jazz in the 1950s", "mountain weather", "solar panels"];
-const queries: { input: RgeInput; maxNewTokens: number; image?: string }[] = [];
-for (let i = 0; i < QUERIES; i++) {
-  const withImage = i % 4 === 3;
-  const image = withImage ? join(imageDir, `q${i}.png`) : undefined;
-  if (image && !existsSync(image)) writeFileSync(image, await gradientPng(200 + 20 * i, 150 + 10 * i, i));
-  queries.push({
-    input: { text: `Query ${i}: tell me about ${topics[i % topics.length]}${"!".repeat(i % 5)}`, ...(image ? { image } : {}) },
-    maxNewTokens: 16 + Math.round(((i * 37) % QUERIES) * (112 / Math.max(QUERIES - 1, 1))),
-    ...(image ? { image } : {}),
-  });
-}
 
-const referenceModel = await loadRgeModel(bundle, { batchSize: 1 });
-
-// 1. The reference procedure on our engine: one query at a time.
-let t0 = performance.now();
-const alone: QueryEmbedding[] = [];
-for (const q of queries) alone.push(await referenceModel.embedQuery(q.input, { maxNewTokens: q.maxNewTokens }));
-const aloneSeconds = (performance.now() - t0) / 1000;
-const tokensGenerated = alone.reduce((s, q) => s + q.tokens.generated, 0);
-await referenceModel.dispose();
-log(`\nqueries with reasoning (${QUERIES} queries, ${tokensGenerated} tokens generated):`);
-log(`  reference procedure, one at a time: ${(QUERIES / aloneSeconds).toFixed(3)} q/s`);
-
-// 2. Ours: all queries submitted together, continuous batching, at each batch size.
-const batchedRuns: Record<string, unknown>[] = [];
-let batchedSeconds = Infinity;
-for (const batch of BATCHES) {
-  const m = await loadRgeModel(bundle, { batchSize: batch });
-  t0 = performance.now();
-  const batched = await Promise.all(queries.map((q) => m.embedQuery(q.input, { maxNewTokens: q.maxNewTokens })));
-  const seconds = (performance.now() - t0) / 1000;
-  const sameTokens = batched.every((b, i) => JSON.stringify(b.generatedIds) === JSON.stringify(alone[i]!.generatedIds));
-  const maxDiff = Math.max(...batched.map((b, i) => b.embedding.reduce((mx, v, k) => Math.max(mx, Math.abs(v - alone[i]!.embedding[k]!)), 0)));
-  batchedRuns.push({ batchSize: batch, qps: QUERIES / seconds, speedupVsReferenceProcedure: aloneSeconds / seconds, identicalTokens: sameTokens, maxEmbeddingDifference: maxDiff });
-  log(`  ours, continuous batching, batch ${String(batch).padEnd(3)}: ${(QUERIES / seconds).toFixed(3)} q/s → ${(aloneSeconds / seconds).toFixed(2)}x; same tokens: ${sameTokens}; max |Δ| embedding ${maxDiff.toExponential(2)}`);
-  if (batch === BATCH) {
-    batchedSeconds = seconds;
-    // 3. The cost of reasoning: the same queries without it, batched.
+/**
+ * The reference procedure on our engine (one query at a time: generate, then the extra forward), then ours
+ * (all queries submitted together, continuous batching) at each batch size, and the same queries without
+ * reasoning (the cost of reasoning).
+ */
+async function queryThroughput(name: string, queries: BenchQuery[]) {
+  const referenceModel = await loadRgeModel(bundle, { batchSize: 1 });
+  let t0 = performance.now();
+  const alone: QueryEmbedding[] = [];
+  for (const q of queries) alone.push(await referenceModel.embedQuery(q.input, { maxNewTokens: q.maxNewTokens }));
+  const aloneSeconds = (performance.now() - t0) / 1000;
+  await referenceModel.dispose();
+  const tokensGenerated = alone.reduce((s, q) => s + q.tokens.generated, 0);
+  const promptTokens = alone.reduce((s, q) => s + q.tokens.prompt, 0);
+  log(`\n${name} (${queries.length} queries, ${promptTokens} prompt tokens, ${tokensGenerated} tokens generated):`);
+  log(`  reference procedure, one at a time: ${(queries.length / aloneSeconds).toFixed(3)} q/s`);
+  const batched: Record<string, unknown>[] = [];
+  let reasoningCost = NaN;
+  for (const batch of BATCHES) {
+    const m = await loadRgeModel(bundle, { batchSize: batch });
     t0 = performance.now();
-    await m.embedQueries(queries.map((q) => q.input), { reasoning: false });
-    const noReasoningSeconds = (performance.now() - t0) / 1000;
-    results.reasoningCost = seconds / noReasoningSeconds;
-    log(`  cost of reasoning (time with / without, batch ${batch}): ${(seconds / noReasoningSeconds).toFixed(1)}x`);
+    const out = await Promise.all(queries.map((q) => m.embedQuery(q.input, { maxNewTokens: q.maxNewTokens })));
+    const seconds = (performance.now() - t0) / 1000;
+    const sameTokens = out.every((b, i) => JSON.stringify(b.generatedIds) === JSON.stringify(alone[i]!.generatedIds));
+    const maxDiff = Math.max(...out.map((b, i) => b.embedding.reduce((mx, v, k) => Math.max(mx, Math.abs(v - alone[i]!.embedding[k]!)), 0)));
+    batched.push({ batchSize: batch, qps: queries.length / seconds, speedupVsReferenceProcedure: aloneSeconds / seconds, identicalTokens: sameTokens, maxEmbeddingDifference: maxDiff });
+    log(`  ours, continuous batching, batch ${String(batch).padEnd(3)}: ${(queries.length / seconds).toFixed(3)} q/s → ${(aloneSeconds / seconds).toFixed(2)}x; same tokens: ${sameTokens}; max |Δ| embedding ${maxDiff.toExponential(2)}`);
+    if (batch === BATCH) {
+      t0 = performance.now();
+      await m.embedQueries(queries.map((q) => q.input), { reasoning: false });
+      reasoningCost = seconds / ((performance.now() - t0) / 1000);
+      log(`  cost of reasoning (time with / without, batch ${batch}): ${reasoningCost.toFixed(1)}x`);
+    }
+    await m.dispose();
   }
-  await m.dispose();
+  const summary = {
+    count: queries.length,
+    images: queries.filter((q) => q.image).length,
+    promptTokens,
+    tokensGenerated,
+    rationaleLengths: alone.map((q) => q.tokens.generated),
+    stoppedByEmb: alone.filter((q) => q.stoppedBy === "emb").length,
+    referenceProcedureQps: queries.length / aloneSeconds,
+    batched,
+    reasoningCost,
+  };
+  return { alone, batchedQps: (batched.find((b) => b.batchSize === BATCH)!.qps as number), summary };
 }
-results.queries = {
-  count: QUERIES,
-  tokensGenerated,
-  rationaleLengths: alone.map((q) => q.tokens.generated),
-  stoppedByEmb: alone.filter((q) => q.stoppedBy === "emb").length,
-  referenceProcedureQps: QUERIES / aloneSeconds,
-  batched: batchedRuns,
-};
+
+const textQueries = await makeQueries(TEXT_QUERIES, undefined, imageDir);
+const text = await queryThroughput("text queries with reasoning", textQueries);
+const queries = await makeQueries(MIXED_QUERIES, 4, imageDir);
+const mixed = await queryThroughput("queries with reasoning, every fourth with an image", queries);
+results.queries = { text: text.summary, mixed: mixed.summary };
+const alone = mixed.alone;
 const model = await loadRgeModel(bundle, { batchSize: BATCH });
 
 // 4. The authors' Python code path on the same checkpoint.
@@ -120,20 +120,29 @@ if (python) {
   );
   const r = spawnSync(python, [join(import.meta.dirname, "python_reference.py"), job, out], { encoding: "utf8", stdio: ["ignore", "inherit", "inherit"] });
   if (r.status === 0) {
-    const py = JSON.parse((await import("node:fs")).readFileSync(out, "utf8")) as { seconds: number; queries: { generated_ids: number[]; embedding: number[] }[] };
+    const py = JSON.parse(readFileSync(out, "utf8")) as { seconds: number; queries: { generated_ids: number[]; embedding: number[] }[] };
+    const subset = queries.slice(0, py.queries.length);
     const tokensEqual = py.queries.every((q, i) => JSON.stringify(q.generated_ids) === JSON.stringify(alone[i]!.generatedIds));
     const cos = Math.min(...py.queries.map((q, i) => dot(Float32Array.from(q.embedding), alone[i]!.embedding)));
     const pyQps = py.queries.length / py.seconds;
-    const oursQps = QUERIES / batchedSeconds;
-    const aloneSubset = alone.slice(0, py.queries.length);
-    results.python = { queries: py.queries.length, qps: pyQps, speedupOursBatchedVsPython: oursQps / pyQps, identicalTokens: tokensEqual, minCosine: cos };
-    log(`  authors' Python path (transformers generate + extra forward, first ${py.queries.length} queries): ${pyQps.toFixed(3)} q/s`);
-    log(`    → ours batched ${(oursQps / pyQps).toFixed(2)}x; same tokens: ${tokensEqual}; min cosine ${cos.toFixed(6)} (${aloneSubset.reduce((s, q) => s + q.tokens.generated, 0)} tokens)`);
+    // Ours on exactly these queries: one at a time, and all submitted together.
+    const one = await loadRgeModel(bundle, { batchSize: 1 });
+    let t0 = performance.now();
+    for (const q of subset) await one.embedQuery(q.input, { maxNewTokens: q.maxNewTokens });
+    const oursAloneQps = subset.length / ((performance.now() - t0) / 1000);
+    await one.dispose();
+    t0 = performance.now();
+    await Promise.all(subset.map((q) => model.embedQuery(q.input, { maxNewTokens: q.maxNewTokens })));
+    const oursQps = subset.length / ((performance.now() - t0) / 1000);
+    results.python = { queries: py.queries.length, qps: pyQps, oursOneAtATimeQps: oursAloneQps, oursBatchedQps: oursQps, speedupOursBatchedVsPython: oursQps / pyQps, identicalTokens: tokensEqual, minCosine: cos };
+    log(`\nauthors' Python path (transformers generate + extra forward), the first ${py.queries.length} of those queries (${subset.filter((q) => q.image).length} with images):`);
+    log(`  Python ${pyQps.toFixed(3)} q/s; ours one at a time ${oursAloneQps.toFixed(3)} q/s (${(oursAloneQps / pyQps).toFixed(2)}x); ours batched ${oursQps.toFixed(3)} q/s (${(oursQps / pyQps).toFixed(2)}x)`);
+    log(`  same tokens: ${tokensEqual}; min cosine ${cos.toFixed(6)} (${alone.slice(0, py.queries.length).reduce((s, q) => s + q.tokens.generated, 0)} tokens)`);
   } else {
     results.python = { error: `exit ${r.status}` };
   }
 } else {
-  log("  (authors' Python path skipped: set RGE_BENCH_PYTHON to a python with torch and transformers)");
+  log("\n(authors' Python path skipped: set RGE_BENCH_PYTHON to a python with torch and transformers)");
 }
 await model.dispose();
 

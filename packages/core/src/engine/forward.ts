@@ -15,7 +15,7 @@ import type { Sessions } from "./sessions.js";
 export interface PrefillResult {
   /** `[B, H]` final-norm hidden state of each row's last prompt position. */
   lastHidden: Float32Array;
-  /** `[B, k, V]` logits for the last k positions. */
+  /** `[B, k, V]` logits for the last k positions (with k = 0, all positions of each group, groups in order). */
   logits: Float32Array;
   cache: DecoderCache;
 }
@@ -124,13 +124,13 @@ export class Forward {
    * `logitsToKeep` positions only.
    */
   async prefill(items: readonly PreparedItem[], logitsToKeep: number): Promise<PrefillResult> {
-    const { hiddenSize: H, vocabSize: V } = this.config.text;
+    const { hiddenSize: H } = this.config.text;
     const sizes = planPrefillGroups(
       items.map((it) => it.ids.length),
       this.sessions.provider === "cpu" ? CALL_COST_TOKENS.cpu : CALL_COST_TOKENS.gpu,
     );
     const lastHidden = new Float32Array(items.length * H);
-    const logits = new Float32Array(items.length * logitsToKeep * V);
+    const logitParts: Float32Array[] = [];
     let cache: DecoderCache | undefined;
     let start = 0;
     for (const size of sizes) {
@@ -140,10 +140,12 @@ export class Forward {
       for (let b = 0; b < size; b++) {
         lastHidden.set(out.hidden.subarray(((b + 1) * out.seqLen - 1) * H, (b + 1) * out.seqLen * H), (start + b) * H);
       }
-      logits.set(out.logits, start * logitsToKeep * V);
+      logitParts.push(out.logits);
       cache = cache ? concatDecoderCaches(cache, out.cache) : out.cache;
       start += size;
     }
+    const logits = logitParts.length === 1 ? logitParts[0]! : new Float32Array(logitParts.reduce((n, p) => n + p.length, 0));
+    if (logitParts.length > 1) logitParts.reduce((at, part) => (logits.set(part, at), at + part.length), 0);
     return { lastHidden, logits, cache: cache! };
   }
 
