@@ -62,6 +62,7 @@ describe("SlotKvCache", () => {
     d.used[0] = long; // row 0 as long as c's rows
     d.retain([1]);
     expect(d.capacity).toBe(2 + SLOT_HEADROOM);
+    expect((d.layers[0]!.key.data as Float32Array).buffer.byteLength).toBeLessThan(2 * (long + SLOT_HEADROOM) * 2 * 4); // trimmed
     expect(d.layers[0]!.key.dims).toEqual([1, 1, 2 + SLOT_HEADROOM, 2]);
     expect(row(d, 0).slice(0, 4)).toEqual([2, 2, 3, 3]);
     expect(Array.from(d.liveMask.subarray(0, 3))).toEqual([0n, 1n, 0n]);

@@ -14,9 +14,9 @@ export const SLOT_HEADROOM = 32;
  * lengths share one buffer without realignment.
  *
  * Every step reads all `capacity` slots of every row, so the capacity follows the longest live row: it grows
- * when a row needs room and shrinks when the longest row leaves. Both happen in place, inside buffers that only
- * grow (by half again when they must), so rows joining and leaving cost copies of their own slots, not new
- * allocations of the whole cache.
+ * when a row needs room and shrinks when the longest row leaves. Both happen in place, inside buffers that grow by
+ * half again when they must (and are trimmed when the cache fills under a quarter of them), so rows joining and
+ * leaving cost copies of their own slots, not new allocations of the whole cache.
  */
 export class SlotKvCache {
   layers: Layer[];
@@ -180,6 +180,11 @@ export class SlotKvCache {
     for (let r = 0; r < batch; r++) mask.set(this.mask.subarray(r * old, r * old + this.used[r]!), r * capacity);
     this.mask = mask;
     this.capacity = capacity;
+    // Give memory back once the live cache fills under a quarter of the buffers (after a burst of long rows).
+    const live = batch * heads * capacity * dim;
+    if (live < this.buffers[0]!.key.length / 4) {
+      this.buffers = this.buffers.map(({ key, value }) => ({ key: key.slice(0, 2 * live), value: value.slice(0, 2 * live) }));
+    }
     this.layers = this.wrap();
   }
 
