@@ -11,6 +11,10 @@
  * - one decode step against the memory-bandwidth floor.
  *
  * Results are printed and written to bench-results/throughput-<time>.json.
+ *
+ * Environment: RGE_BENCH_QUERIES (text queries, 96), RGE_BENCH_MIXED_QUERIES (queries with every fourth an image,
+ * 48), RGE_BENCH_BATCHES ("16,32,64"), RGE_BENCH_PYTHON (a Python with tools/reference/requirements-reference.txt),
+ * RGE_BENCH_PYTHON_QUERIES (12), RGE_BENCH_DIR (/tmp/rge-bench: models and images, reused between runs).
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
