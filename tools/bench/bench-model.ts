@@ -7,7 +7,8 @@ import { writeBenchTemplate } from "./bench-template.js";
 /**
  * The benchmark model: Qwen2.5-VL-shaped, random weights, ~125M parameters in the text decoder (large enough
  * that reading weights dominates a decode step), a 32k vocabulary of Qwen's BPE (see `writeBenchTemplate`), and
- * an `<emb>` logit tuned so that rationales end after varied numbers of tokens, mostly between 16 and the 128 cap.
+ * an `<emb>` logit tuned so that a few rationales end early on `<emb>`; the benchmark's per-query budgets
+ * (16 to 128 tokens) end the rest.
  */
 export const BENCH_SHAPES: CheckpointShapes = {
   hidden_size: 768,

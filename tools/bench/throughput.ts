@@ -98,18 +98,18 @@ async function queryThroughput(name: string, queries: BenchQuery[]) {
     batched,
     reasoningCost,
   };
-  return { alone, batchedQps: (batched.find((b) => b.batchSize === BATCH)!.qps as number), summary };
+  return { alone, summary };
 }
 
-const textQueries = await makeQueries(TEXT_QUERIES, undefined, imageDir);
-const text = await queryThroughput("text queries with reasoning", textQueries);
+// 1. Queries with reasoning: text only, then with images.
+const text = await queryThroughput("text queries with reasoning", await makeQueries(TEXT_QUERIES, undefined, imageDir));
 const queries = await makeQueries(MIXED_QUERIES, 4, imageDir);
 const mixed = await queryThroughput("queries with reasoning, every fourth with an image", queries);
 results.queries = { text: text.summary, mixed: mixed.summary };
 const alone = mixed.alone;
 const model = await loadRgeModel(bundle, { batchSize: BATCH });
 
-// 4. The authors' Python code path on the same checkpoint.
+// 2. The authors' Python code path on the same checkpoint.
 if (python) {
   const job = join(work, "python-job.json");
   const out = join(work, "python-out.json");
@@ -150,7 +150,7 @@ if (python) {
 }
 await model.dispose();
 
-// 5. One decode step vs the memory-bandwidth floor.
+// 3. One decode step vs the memory-bandwidth floor.
 const steps = await decodeStepTimes(bundle, [1, BATCH]);
 const bandwidth = copyBandwidth();
 const floorMs = (decoderBytes / bandwidth) * 1000;
@@ -158,7 +158,7 @@ results.decodeStep = { msPerStep: steps, copyBandwidthGBps: bandwidth / 1e9, wei
 log(`\ndecode step: batch 1 ${steps[1]!.toFixed(1)} ms, batch ${BATCH} ${steps[BATCH]!.toFixed(1)} ms (${((steps[BATCH]! / BATCH)).toFixed(1)} ms per row)`);
 log(`  floor: ${(decoderBytes / 1e6).toFixed(0)} MB of weights / ${(bandwidth / 1e9).toFixed(1)} GB/s memory bandwidth (memcpy, read + write) = ${floorMs.toFixed(1)} ms → batch 1 is ${(steps[1]! / floorMs).toFixed(2)}x the floor`);
 
-// 6. Targets: documents per second and peak memory, with and without num_logits_to_keep, two vocabularies.
+// 4. Targets: documents per second and peak memory, with and without num_logits_to_keep, two vocabularies.
 const big = await benchModel(work, { ...BENCH_SHAPES, vocab_size: 151936 }, "bench-v152k");
 const targetRuns = [];
 for (const [name, dir] of [["32k", bundle], ["152k", big.bundle]] as const) {

@@ -119,9 +119,10 @@ export class Forward {
   }
 
   /**
-   * Prefill: runs each prompt (after the shared prefix, when one is cached) left-padded to one length, merges
-   * image features at the image-pad positions, and returns the cache. Logits are computed for the last
-   * `logitsToKeep` positions only.
+   * Prefill: runs the prompts (after the shared prefix, when one is cached) in consecutive groups planned by
+   * {@link planPrefillGroups}, each left-padded to its longest prompt, merges image features at the image-pad
+   * positions, and returns one cache for all rows in their given order. Pass rows sorted by prompt length so that
+   * similar lengths share a group. Logits are computed for the last `logitsToKeep` positions only.
    */
   async prefill(items: readonly PreparedItem[], logitsToKeep: number): Promise<PrefillResult> {
     const { hiddenSize: H } = this.config.text;
@@ -144,8 +145,7 @@ export class Forward {
       cache = cache ? concatDecoderCaches(cache, out.cache) : out.cache;
       start += size;
     }
-    const logits = logitParts.length === 1 ? logitParts[0]! : new Float32Array(logitParts.reduce((n, p) => n + p.length, 0));
-    if (logitParts.length > 1) logitParts.reduce((at, part) => (logits.set(part, at), at + part.length), 0);
+    const logits = logitParts.length === 1 ? logitParts[0]! : concatArrays(logitParts);
     return { lastHidden, logits, cache: cache! };
   }
 
@@ -274,4 +274,15 @@ export class Forward {
     slots.append(fresh, newMask);
     return slots;
   }
+}
+
+/** One array holding `parts` one after another. */
+function concatArrays(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
