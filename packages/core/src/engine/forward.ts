@@ -153,7 +153,9 @@ export class Forward {
   private async prefixKv(ids: number[]): Promise<PrefixLayers> {
     const item = { ids, images: [], positions: ropePositions(ids, [], this.config.imageTokenId, this.config.vision.spatialMergeSize) };
     const { cache } = await this.prefillAfter([item], 1, undefined);
-    return cache instanceof SlotKvCache ? cache.leading(ids.length) : cache.layers;
+    if (cache instanceof SlotKvCache) return cache.leading(ids.length);
+    cache.retain([0]); // drops the empty cache's masked column
+    return cache.layers;
   }
 
   private async prefillAfter(
@@ -165,16 +167,23 @@ export class Forward {
     const batch = items.length;
     const skip = prefix?.length ?? 0; // leading tokens already in the cache
     const seqLen = Math.max(...items.map((it) => it.ids.length)) - skip;
+    const cache = prefix
+      ? new KvCache(
+          prefix.layers.map(({ key, value }) => ({ key: repeatRows(key, batch), value: repeatRows(value, batch) })),
+          new BigInt64Array(batch * skip).fill(1n),
+          batch,
+        )
+      : KvCache.empty(text.numLayers, batch, text.numKvHeads, text.headDim, this.cacheType);
+    const past = cache.length;
     const ids = new BigInt64Array(batch * seqLen).fill(BigInt(this.padTokenId));
-    const mask = new BigInt64Array(batch * (skip + seqLen));
+    const mask = cache.maskWith(seqLen); // the past's columns, then seqLen real ones; left padding is zeroed below
     const positions = new BigInt64Array(3 * batch * seqLen).fill(1n);
     items.forEach((item, b) => {
       const pad = seqLen - (item.ids.length - skip);
-      mask.fill(1n, b * (skip + seqLen), b * (skip + seqLen) + skip);
+      mask.fill(0n, b * (past + seqLen) + past, b * (past + seqLen) + past + pad);
       for (let s = skip; s < item.ids.length; s++) {
         const at = b * seqLen + pad + s - skip;
         ids[at] = BigInt(item.ids[s]!);
-        mask[b * (skip + seqLen) + skip + pad + s - skip] = 1n;
         positions[at] = BigInt(item.positions.t[s]!);
         positions[batch * seqLen + at] = BigInt(item.positions.h[s]!);
         positions[2 * batch * seqLen + at] = BigInt(item.positions.w[s]!);
@@ -196,13 +205,6 @@ export class Forward {
         }
       }
     }
-    const cache = prefix
-      ? new KvCache(
-          prefix.layers.map(({ key, value }) => ({ key: repeatRows(key, batch), value: repeatRows(value, batch) })),
-          new BigInt64Array(batch * skip).fill(1n),
-          batch,
-        )
-      : KvCache.empty(text.numLayers, batch, text.numKvHeads, text.headDim, this.cacheType);
     return this.decode(embeds, seqLen, mask, positions, cache, logitsToKeep);
   }
 
@@ -268,9 +270,9 @@ export class Forward {
       cache.append(fresh, newMask);
       return cache;
     }
-    // Prefill: move the fed past (a shared prefix, or nothing) and the prompt into a new slot cache.
+    // Prefill: move the fed past (a shared prefix, or the empty cache's masked column) and the prompt into a new slot cache.
     const slots = SlotKvCache.allocate(text.numLayers, batch, text.numKvHeads, text.headDim, this.cacheType, total + SLOT_HEADROOM);
-    if (cache.length > 0) slots.append(cache.layers, cache.mask);
+    if (cache.holdsTokens) slots.append(cache.layers, cache.mask);
     slots.append(fresh, newMask);
     return slots;
   }

@@ -14,16 +14,27 @@ export class KvCache {
     public batch: number,
   ) {}
 
+  /**
+   * A cache that holds no token yet: one masked column of zeros per row, not zero columns, because GPU
+   * providers crash on operations with a zero-length dimension (WebGPU segfaults on a MatMul over an empty past).
+   * The masked column adds an exactly zero term to attention.
+   */
   static empty(layers: number, batch: number, kvHeads: number, headDim: number, type: "float32" | "float16" = "float32"): KvCache {
-    const empty = () =>
+    const size = batch * kvHeads * headDim;
+    const sink = () =>
       type === "float16"
-        ? new ort.Tensor("float16", new Uint16Array(0), [batch, kvHeads, 0, headDim])
-        : new ort.Tensor("float32", new Float32Array(0), [batch, kvHeads, 0, headDim]);
+        ? new ort.Tensor("float16", new Uint16Array(size), [batch, kvHeads, 1, headDim])
+        : new ort.Tensor("float32", new Float32Array(size), [batch, kvHeads, 1, headDim]);
     return new KvCache(
-      Array.from({ length: layers }, () => ({ key: empty(), value: empty() })),
-      new BigInt64Array(0),
+      Array.from({ length: layers }, () => ({ key: sink(), value: sink() })),
+      new BigInt64Array(batch),
       batch,
     );
+  }
+
+  /** True when some row holds a real token (not only masked columns). */
+  get holdsTokens(): boolean {
+    return this.mask.includes(1n);
   }
 
   get length(): number {
