@@ -8,4 +8,4 @@ const [bundle, device, dtype, name, outFile] = process.argv.slice(2) as [string,
 const model = await loadRgeModel(bundle, { ...LOAD_OPTIONS, device, dtype, onWarning: (m) => console.error(m) });
 const rows = await runCase(model, name);
 await model.dispose();
-writeFileSync(outFile, JSON.stringify({ device: model.device, rows }));
+writeFileSync(outFile, JSON.stringify({ device: model.device, deviceReason: model.deviceReason, rows }));

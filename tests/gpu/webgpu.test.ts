@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { convertCheckpoint, loadRgeModel, type RgeDtype } from "@rge/core";
+import { convertCheckpoint, loadRgeModel, probeProvider, type RgeDtype } from "@rge/core";
 import { tempDir } from "@rge/core/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { CASES, CHECKPOINT, LOAD_OPTIONS, runCase, type CaseName, type CaseRow } from "./cases.js";
@@ -24,10 +24,10 @@ afterAll(() => {
 });
 
 /** Runs a case on WebGPU in a child process; rejects with the exit code or signal when it does not finish. */
-function onWebGpu(dtype: RgeDtype, name: CaseName): Promise<{ device: string; rows: CaseRow[] }> {
-  const out = join(tmp.dir, `${dtype}-${name.replace(/\W+/g, "-")}.json`);
+function onWebGpu(dtype: RgeDtype, name: CaseName, device = "webgpu"): Promise<{ device: string; deviceReason: string; rows: CaseRow[] }> {
+  const out = join(tmp.dir, `${device}-${dtype}-${name.replace(/\W+/g, "-")}.json`);
   const tsx = join(import.meta.dirname, "..", "node_modules", "tsx", "dist", "cli.mjs");
-  const child = spawn(process.execPath, [tsx, "--conditions=@rge/source", join(import.meta.dirname, "run-case.ts"), tmp.dir, "webgpu", dtype, name, out], {
+  const child = spawn(process.execPath, [tsx, "--conditions=@rge/source", join(import.meta.dirname, "run-case.ts"), tmp.dir, device, dtype, name, out], {
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
@@ -65,6 +65,20 @@ describe("the engine on WebGPU", () => {
       console.log(`webgpu suite skipped: ${line}`);
       context.skip();
     }
+  });
+
+  for (const dtype of DTYPES) {
+    it.runIf(available)(`${dtype}: the provider probe passes on WebGPU`, async () => {
+      const result = await probeProvider("webgpu", dtype);
+      expect(result).toEqual({ ok: true, detail: expect.stringMatching(/^a probe run of \d+ graph calls on webgpu matched the CPU$/) });
+    });
+  }
+
+  it.runIf(available)(`device "auto" with only a software adapter embeds on the CPU and says why`, async () => {
+    const run = await onWebGpu("q4", "text queries", "auto");
+    expect(run.device).toBe("cpu");
+    expect(run.deviceReason).toMatch(/webgpu: skipped, .*software renderer, slower than the CPU provider/);
+    expect(run.rows.length).toBeGreaterThan(0);
   });
 
   for (const dtype of DTYPES) {

@@ -10,7 +10,8 @@ export {
   type TargetEmbedding,
 } from "./engine/rge-model.js";
 export type { RgeInput } from "./engine/prepare.js";
-export type { RgeDevice } from "./engine/device.js";
+export type { RgeDevice } from "./device/device.js";
+export { probeProvider, type ProbeResult } from "./engine/provider-canary.js";
 export type { RgeDtype } from "./bundle/dtype.js";
 export { DTYPES } from "./bundle/dtype.js";
 export { dot } from "./engine/vector.js";

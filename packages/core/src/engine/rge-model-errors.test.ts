@@ -20,7 +20,7 @@ import {
 import { gradientPng } from "../testing/test-images.js";
 import { tempDir } from "../testing/temp-dir.js";
 import { writeTinyBundle } from "../testing/tiny-model.js";
-import type { RgeDevice } from "./device.js";
+import type { RgeDevice } from "../device/device.js";
 import { loadRgeModel, type RgeModel } from "./rge-model.js";
 
 const tmp = tempDir();

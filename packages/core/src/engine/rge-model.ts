@@ -5,7 +5,7 @@ import { isHubId, readBundle, type Bundle } from "../bundle/load-bundle.js";
 import { BundleMismatchError, DisposedError, InvalidOptionError, NetworkDisabledError, RgeError } from "../errors.js";
 import { imageProcessorConfigFromJson, type SmallImageRule } from "../preprocess/image/index.js";
 import type { PromptTokens } from "../preprocess/prompt.js";
-import { parseDevice, type RgeDevice } from "./device.js";
+import { parseDevice, type RgeDevice } from "../device/device.js";
 import { Forward } from "./forward.js";
 import { InputPreparer, type RgeInput } from "./prepare.js";
 import { ResultCache } from "./result-cache.js";
@@ -15,7 +15,12 @@ import { WorkQueue } from "./work-queue.js";
 
 /** Options of {@link loadRgeModel}. */
 export interface LoadRgeModelOptions {
-  /** Where to run: "cpu" (default), "cuda", "webgpu", or "auto" (first that works, falling back to CPU with a warning). */
+  /**
+   * Where to run: "cpu" (default), "cuda", "webgpu", or "auto": CUDA, then WebGPU, then the CPU, taking a GPU
+   * provider only once a probe run in a child process proved it runs the graphs, and WebGPU only with a GPU behind
+   * it (a software adapter is slower than the CPU). The choice and its reason are `model.device` and
+   * `model.deviceReason`, and a fallback is reported through `onWarning`.
+   */
   device?: RgeDevice;
   /** Weight precision; picks the graph files by suffix. Default "fp32". */
   dtype?: RgeDtype;
@@ -150,6 +155,8 @@ export class RgeModel {
   readonly dimension: number;
   /** The execution provider in use ("cpu", "cuda" or "webgpu"). */
   readonly device: string;
+  /** Why that provider: the device asked for, and for "auto" what each provider passed over lacked. */
+  readonly deviceReason: string;
   readonly dtype: RgeDtype;
   readonly maxNewTokens: number;
   private readonly tokenizer: PreTrainedTokenizer;
@@ -166,6 +173,7 @@ export class RgeModel {
   ) {
     this.dimension = bundle.manifest.embeddingDim;
     this.device = sessions.provider;
+    this.deviceReason = sessions.reason ?? `device "${sessions.provider}"`;
     this.dtype = bundle.dtype;
     this.maxNewTokens = options.maxNewTokens ?? bundle.manifest.maxNewTokens;
     this.tokenizer = new PreTrainedTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig);

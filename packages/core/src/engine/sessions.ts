@@ -4,33 +4,49 @@ import type { Bundle } from "../bundle/load-bundle.js";
 import { DECODER_IO } from "../graph/qwen2-5-vl/decoder-graph.js";
 import { EMBED_TOKENS_IO } from "../graph/qwen2-5-vl/embed-tokens-graph.js";
 import { VISION_IO } from "../graph/qwen2-5-vl/vision-graph.js";
-import { candidateProviders, type RgeDevice } from "./device.js";
+import type { RgeDtype } from "../bundle/dtype.js";
+import { missingCudaPieces } from "../device/cuda-libraries.js";
+import { candidateProviders, type RgeDevice } from "../device/device.js";
+import { findGpuHardware } from "../device/gpu-hardware.js";
+import { openSessions, type Sessions } from "./open-sessions.js";
+import { probeProvider } from "./provider-canary.js";
 
-export interface Sessions {
-  visionEncoder: ort.InferenceSession;
-  embedTokens: ort.InferenceSession;
-  decoder: ort.InferenceSession;
-  /** The execution provider the sessions run on. */
-  provider: "cpu" | "cuda" | "webgpu";
-}
+export type { Sessions } from "./open-sessions.js";
 
 export interface SessionOptions {
   device: RgeDevice;
   /** ONNX Runtime intra-op threads; default: ONNX Runtime's choice (one per physical core). */
   threads?: number;
-  /** Told when `auto` falls back to a slower provider. */
+  /** Told which provider `auto` chose when it is not the first candidate, and why. */
   onWarning?: (message: string) => void;
 }
 
-/** Creates the three sessions on the requested device and checks their inputs and outputs against the configs. */
+/**
+ * Creates the three sessions on the requested device and checks their inputs and outputs against the configs.
+ *
+ * `auto` tries CUDA, then WebGPU, then the CPU, and commits to a GPU provider only once it is proven here: CUDA's
+ * libraries must be loadable, WebGPU must have a GPU behind it (a software adapter is slower than the CPU
+ * provider), and either must pass {@link probeProvider}, a run in a child process, so a provider that would crash
+ * the process is passed over instead. An explicit `cuda` or `webgpu` is used as asked, without a probe.
+ */
 export async function createSessions(bundle: Bundle, options: SessionOptions): Promise<Sessions> {
-  const providers = candidateProviders(options.device);
+  const auto = options.device === "auto";
   const failures: string[] = [];
-  for (const provider of providers) {
+  for (const provider of candidateProviders(options.device)) {
+    const unfit = provider === "cpu" ? undefined : await unfitness(provider, bundle.dtype, auto);
+    if (unfit) {
+      failures.push(`${provider}: ${unfit}`);
+      continue;
+    }
     try {
-      const sessions = await createOn(bundle, provider, options.threads);
-      if (failures.length > 0) options.onWarning?.(`RGE: device "auto" fell back to ${provider} (${failures.join("; ")}).`);
+      const sessions = await openSessions(bundle, provider, options.threads);
       checkIo(bundle, sessions);
+      sessions.reason = auto
+        ? failures.length > 0
+          ? `device "auto" chose ${provider}: ${failures.join("; ")}`
+          : `device "auto" chose ${provider}: ${provider === "cpu" ? "the only provider left" : "it passed a probe run"}`
+        : `device "${provider}" was requested`;
+      if (failures.length > 0) options.onWarning?.(`RGE: ${sessions.reason}.`);
       return sessions;
     } catch (error) {
       if (error instanceof OnnxInvalidError || error instanceof BundleMismatchError) throw error;
@@ -39,34 +55,24 @@ export async function createSessions(bundle: Bundle, options: SessionOptions): P
   }
   throw new DeviceUnavailableError(
     `Could not run on device "${options.device}": ${failures.join("; ")}. ` +
-      (options.device === "cuda"
-        ? "CUDA needs onnxruntime-node's CUDA provider libraries plus CUDA 12 and cuDNN 9 (see the README, GPU section); "
-        : "") +
+      (options.device === "cuda" ? "CUDA needs onnxruntime-node's CUDA provider libraries plus CUDA 13 and cuDNN 9 (see the README, GPU section); " : "") +
+      (options.device === "webgpu" ? "WebGPU needs a GPU with a Vulkan driver on Linux (Mesa 23 or newer for its software driver lavapipe); " : "") +
       `use device "cpu" or "auto" to fall back.`,
   );
 }
 
-async function createOn(bundle: Bundle, provider: "cpu" | "cuda" | "webgpu", threads?: number): Promise<Sessions> {
-  const opts: ort.InferenceSession.SessionOptions = {
-    executionProviders: [provider],
-    graphOptimizationLevel: "all",
-    // A GPU provider that cannot load is reported by our own error; keep ONNX Runtime's log quiet about it.
-    ...(provider === "cpu" ? {} : { logSeverityLevel: 4 as const }),
-    ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
-  };
-  const open = async (path: string) => {
-    try {
-      return await ort.InferenceSession.create(path, opts);
-    } catch (cause) {
-      const message = (cause as Error).message ?? String(cause);
-      if (provider !== "cpu" && !/protobuf|parse|ModelProto|INVALID_GRAPH|INVALID_PROTOBUF/i.test(message)) throw cause;
-      throw new OnnxInvalidError(`ONNX Runtime could not load ${path}: ${message.split("\n")[0]}`, path, { cause });
-    }
-  };
-  const visionEncoder = await open(bundle.graphs.visionEncoder);
-  const embedTokens = await open(bundle.graphs.embedTokens);
-  const decoder = await open(bundle.graphs.decoder);
-  return { visionEncoder, embedTokens, decoder, provider };
+/** Why a GPU provider should not be tried, or undefined. `probe`: also prove it with a child-process run. */
+async function unfitness(provider: "cuda" | "webgpu", dtype: RgeDtype, probe: boolean): Promise<string | undefined> {
+  if (provider === "cuda") {
+    const missing = missingCudaPieces();
+    if (missing) return missing;
+  } else if (probe) {
+    const gpu = findGpuHardware();
+    if (!gpu.found) return `skipped, ${gpu.detail}: a WebGPU adapter here would be a software renderer, slower than the CPU provider`;
+  }
+  if (!probe) return undefined;
+  const result = await probeProvider(provider, dtype);
+  return result.ok ? undefined : result.detail;
 }
 
 function checkIo(bundle: Bundle, s: Sessions): void {

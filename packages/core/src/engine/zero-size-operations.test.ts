@@ -17,21 +17,24 @@ import { loadRgeModel } from "./rge-model.js";
 const tmp = tempDir();
 const checkpoint = join(import.meta.dirname, "..", "convert", "__fixtures__", "reference", "checkpoint");
 const seen: string[] = [];
-const originalRun = ort.InferenceSession.prototype.run;
+// The session class (the typings describe only its factory); its run() is wrapped for this file's tests.
+const sessionClass = (ort.InferenceSession as unknown as { prototype: ort.InferenceSession }).prototype;
+const originalRun = sessionClass.run;
 
 beforeAll(() => {
-  ort.InferenceSession.prototype.run = async function (this: ort.InferenceSession, feeds: ort.InferenceSession.FeedsType, ...rest: never[]) {
+  sessionClass.run = async function (this: ort.InferenceSession, ...args: Parameters<typeof originalRun>) {
+    const [feeds] = args;
     const record = (kind: string, name: string, tensor: ort.OnnxValue) => {
       if ("dims" in tensor && tensor.dims.includes(0)) seen.push(`${kind} ${name} [${tensor.dims.join(",")}]`);
     };
-    for (const [name, tensor] of Object.entries(feeds)) record("input", name, tensor);
-    const out = await originalRun.call(this, feeds, ...rest);
+    for (const [name, tensor] of Object.entries(feeds)) record("input", name, tensor as ort.OnnxValue);
+    const out = await originalRun.apply(this, args);
     for (const [name, tensor] of Object.entries(out)) record("value", name, tensor);
     return out;
   } as typeof originalRun;
 });
 afterAll(() => {
-  ort.InferenceSession.prototype.run = originalRun;
+  sessionClass.run = originalRun;
   tmp.remove();
 });
 

@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { graphFileName, type RgeDtype } from "../bundle/dtype.js";
 import { BUNDLE_FORMAT_VERSION, MANIFEST_FILE, type RgeManifest } from "../bundle/manifest.js";
 import { GraphBuilder } from "../graph/graph-builder.js";
+import { precisionOf } from "../graph/precision.js";
 import type { Qwen25VlConfig } from "../graph/qwen2-5-vl/config.js";
 import { buildDecoderGraph } from "../graph/qwen2-5-vl/decoder-graph.js";
 import { buildEmbedTokensGraph } from "../graph/qwen2-5-vl/embed-tokens-graph.js";
@@ -39,6 +41,8 @@ export interface TinyModelOptions {
   kvOutputs?: "new" | "present";
   /** Context length written to config.json. Default 4096. */
   maxPositionEmbeddings?: number;
+  /** Precision of the graphs, as `rge convert --dtype` writes them (file suffix included). Default "fp32". */
+  dtype?: RgeDtype;
 }
 
 export interface TinyBundle {
@@ -63,10 +67,11 @@ export function writeTinyBundle(dir: string, options: TinyModelOptions = {}): Ti
   const config = tinyConfig(options);
   const weights = tinyWeights(config, options);
   mkdirSync(join(dir, "onnx"), { recursive: true });
+  const dtype = options.dtype ?? "fp32";
   const write = (name: string, build: (g: GraphBuilder) => void) => {
-    const g = new GraphBuilder(name);
+    const g = new GraphBuilder(name, { precision: precisionOf(dtype) });
     build(g);
-    writeFileSync(join(dir, "onnx", `${name}.onnx`), g.toBytes({ producer: "@rge/core tiny-model" }));
+    writeFileSync(join(dir, "onnx", graphFileName(name, dtype)), g.toBytes({ producer: "@rge/core tiny-model" }));
   };
   write("embed_tokens", (g) => buildEmbedTokensGraph(g, config.text, weights));
   write("decoder_model_merged", (g) => buildDecoderGraph(g, config.text, weights, { kvOutputs: options.kvOutputs ?? "new" }));
@@ -108,7 +113,7 @@ export function writeTinyBundle(dir: string, options: TinyModelOptions = {}): Ti
     embTokenId: tokenId("<emb>"),
     embeddingDim: config.text.hiddenSize,
     maxNewTokens: options.maxNewTokens ?? 128,
-    dtypes: ["fp32"],
+    dtypes: [dtype],
     source: { producer: `@rge/core tiny-model seed=${options.seed ?? 0} emb=${options.emb ?? "sometimes"}` },
   };
   json(MANIFEST_FILE, manifest);

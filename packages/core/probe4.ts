@@ -1,0 +1,10 @@
+import { loadRgeModel } from "@rge/core";
+import { writeTinyBundle } from "@rge/core/testing";
+const dtype = (process.argv[2] ?? "fp32") as "fp32";
+const { dir } = writeTinyBundle(`/tmp/probe/auto-${dtype}`, { seed: 1, dtype });
+const t0 = Date.now();
+const model = await loadRgeModel(dir, { device: "auto", dtype, onWarning: (m) => console.log("WARN", m) });
+console.log("loaded", model.device, "|", model.deviceReason, Date.now() - t0, "ms");
+const [q] = await model.embedQueries([{ text: "hello world" }]);
+console.log(q!.generatedIds.length);
+await model.dispose();
