@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { findVulkanDriver } from "./vulkan-driver.js";
+import { findVulkanDriver } from "../../tools/gpu/vulkan-driver.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

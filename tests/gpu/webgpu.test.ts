@@ -24,11 +24,19 @@ afterAll(() => {
 });
 
 /** Runs a case on WebGPU in a child process; rejects with the exit code or signal when it does not finish. */
-function onWebGpu(dtype: RgeDtype, name: CaseName, device = "webgpu"): Promise<{ device: string; deviceReason: string; rows: CaseRow[] }> {
-  const out = join(tmp.dir, `${device}-${dtype}-${name.replace(/\W+/g, "-")}.json`);
+interface ChildRun {
+  device: string;
+  deviceReason: string;
+  rows: CaseRow[];
+  steps: { rows: number; up: number; down: number }[];
+}
+
+function onWebGpu(dtype: RgeDtype, name: CaseName, device = "webgpu", env: Record<string, string> = {}): Promise<ChildRun> {
+  const out = join(tmp.dir, `${device}-${dtype}-${name.replace(/\W+/g, "-")}-${Object.values(env).join("")}.json`);
   const tsx = join(import.meta.dirname, "..", "node_modules", "tsx", "dist", "cli.mjs");
   const child = spawn(process.execPath, [tsx, "--conditions=@rge/source", join(import.meta.dirname, "run-case.ts"), tmp.dir, device, dtype, name, out], {
     stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, ...env },
   });
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -79,6 +87,24 @@ describe("the engine on WebGPU", () => {
     expect(run.device).toBe("cpu");
     expect(run.deviceReason).toMatch(/webgpu: skipped, .*software renderer, slower than the CPU provider/);
     expect(run.rows.length).toBeGreaterThan(0);
+  });
+
+  it.runIf(available)("keeps the KV cache on the device: a decode step returns only logits and hidden states", async () => {
+    const config = JSON.parse(readFileSync(join(tmp.dir, "config.json"), "utf8")) as { vocab_size: number; hidden_size: number; num_hidden_layers: number };
+    const [onDevice, throughHost] = await Promise.all([
+      onWebGpu("fp32", "continuous batch", "webgpu", { RGE_COUNT_TRANSFERS: "1" }),
+      onWebGpu("fp32", "continuous batch", "webgpu", { RGE_COUNT_TRANSFERS: "1", RGE_KV_ON_DEVICE: "0" }),
+    ]);
+    expect(onDevice.steps.length).toBeGreaterThan(10);
+    for (const step of onDevice.steps) expect(step.down).toBe(step.rows * (config.vocab_size + config.hidden_size) * 4);
+    // Through the host, every step also brings the new keys and values back and sends the whole cache.
+    for (const step of throughHost.steps) expect(step.down).toBeGreaterThan(step.rows * (config.vocab_size + config.hidden_size) * 4);
+    const mean = (r: ChildRun, k: "up" | "down") => r.steps.reduce((s, x) => s + x[k], 0) / r.steps.length;
+    summary.push(
+      `bytes per decode step (fp32 continuous batch): host→device ${mean(throughHost, "up").toFixed(0)} → ${mean(onDevice, "up").toFixed(0)}, ` +
+        `device→host ${mean(throughHost, "down").toFixed(0)} → ${mean(onDevice, "down").toFixed(0)}`,
+    );
+    onDevice.rows.forEach((row, i) => expect(row.generatedIds).toEqual(throughHost.rows[i]!.generatedIds));
   });
 
   for (const dtype of DTYPES) {

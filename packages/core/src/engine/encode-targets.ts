@@ -1,4 +1,4 @@
-import type { Forward } from "./forward.js";
+import { disposeDecoderCache, type Forward } from "./forward.js";
 import type { PreparedItem } from "./prepared-item.js";
 import { normalizedSlice } from "./vector.js";
 
@@ -8,6 +8,7 @@ import { normalizedSlice } from "./vector.js";
  * position only, so no vocabulary-wide tensor is built.
  */
 export async function encodeTargetBatch(forward: Forward, items: readonly PreparedItem[], hiddenSize: number): Promise<Float32Array[]> {
-  const { lastHidden } = await forward.prefill(items, 1);
+  const { lastHidden, cache } = await forward.prefill(items, 1);
+  disposeDecoderCache(cache);
   return items.map((_, b) => normalizedSlice(lastHidden, b * hiddenSize, hiddenSize));
 }

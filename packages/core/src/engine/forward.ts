@@ -4,12 +4,13 @@ import { EMBED_TOKENS_IO } from "../graph/qwen2-5-vl/embed-tokens-graph.js";
 import { VISION_IO } from "../graph/qwen2-5-vl/vision-graph.js";
 import { visionPatchLayout } from "../preprocess/vision-windows.js";
 import type { Qwen25VlConfig } from "../graph/qwen2-5-vl/config.js";
+import { DeviceKvCache, disposeLayers, type DeviceKvOps } from "./device-kv-cache.js";
 import { concatCaches, KvCache } from "./kv-cache.js";
 import { SLOT_HEADROOM, SlotKvCache } from "./slot-kv-cache.js";
 import { PrefixCache, repeatRows, type PrefixLayers } from "./prefix-cache.js";
 import { ropePositions } from "../preprocess/rope-index.js";
 import type { PreparedItem } from "./prepared-item.js";
-import type { Sessions } from "./sessions.js";
+import { cacheElementType, type Sessions } from "./open-sessions.js";
 
 /** What a prefill returns, for the rows in the order they were given. */
 export interface PrefillResult {
@@ -64,14 +65,23 @@ export interface DecoderStep {
   cache: DecoderCache;
 }
 
-/** A transformers.js-style cache (`present.*` each call) or an append-only decoder's slot cache. */
-export type DecoderCache = KvCache | SlotKvCache;
+/**
+ * A transformers.js-style cache (`present.*` each call), an append-only decoder's slot cache, or (on WebGPU) a
+ * cache whose tensors never leave the device.
+ */
+export type DecoderCache = KvCache | SlotKvCache | DeviceKvCache;
 
 /** Stacks two caches of the same kind along the batch axis. */
-export function concatDecoderCaches(a: DecoderCache, b: DecoderCache): DecoderCache {
+export async function concatDecoderCaches(a: DecoderCache, b: DecoderCache): Promise<DecoderCache> {
   if (a instanceof SlotKvCache && b instanceof SlotKvCache) return a.concat(b);
   if (a instanceof KvCache && b instanceof KvCache) return concatCaches(a, b);
+  if (a instanceof DeviceKvCache && b instanceof DeviceKvCache) return a.concat(b);
   throw new Error("cannot join caches of different kinds");
+}
+
+/** Releases what a cache holds on the device (nothing for host caches). */
+export function disposeDecoderCache(cache: DecoderCache | undefined): void {
+  if (cache instanceof DeviceKvCache) cache.dispose();
 }
 
 export class Forward {
@@ -82,17 +92,25 @@ export class Forward {
 
   /** KV of shared prompt prefixes; undefined when off. */
   private readonly prefixes: PrefixCache | undefined;
+  /** Cache edits on the device, when the decoder's KV outputs stay there (WebGPU). */
+  private readonly deviceKv: DeviceKvOps | undefined;
 
   constructor(
     private readonly sessions: Sessions,
     private readonly config: Qwen25VlConfig,
     private readonly padTokenId: number,
-    options: { prefixes?: readonly (readonly number[])[] } = {},
+    options: { prefixes?: readonly (readonly number[])[]; deviceKv?: DeviceKvOps } = {},
   ) {
     this.prefixes = options.prefixes?.length ? new PrefixCache(options.prefixes) : undefined;
-    const meta = sessions.decoder.inputMetadata.find((m) => m.name === DECODER_IO.pastKey(0));
-    this.cacheType = meta?.isTensor && meta.type === "float16" ? "float16" : "float32";
+    this.deviceKv = options.deviceKv;
+    this.cacheType = cacheElementType(sessions.decoder);
     this.appendOnly = sessions.decoder.outputNames.includes(DECODER_IO.newKey(0));
+  }
+
+  /** Releases what lives on the device: the cache-edit sessions and the prefix caches. */
+  async release(): Promise<void> {
+    if (this.prefixes) for (const layers of this.prefixes.computedLayers()) disposeLayers(layers);
+    await this.deviceKv?.release();
   }
 
   /** Runs the vision encoder on one image: `[patches, patchDim]` → `[tokens, H]`. */
@@ -142,7 +160,7 @@ export class Forward {
         lastHidden.set(out.hidden.subarray(((b + 1) * out.seqLen - 1) * H, (b + 1) * out.seqLen * H), (start + b) * H);
       }
       logitParts.push(out.logits);
-      cache = cache ? concatDecoderCaches(cache, out.cache) : out.cache;
+      cache = cache ? await concatDecoderCaches(cache, out.cache) : out.cache;
       start += size;
     }
     const logits = logitParts.length === 1 ? logitParts[0]! : concatArrays(logitParts);
@@ -154,7 +172,7 @@ export class Forward {
     const item = { ids, images: [], positions: ropePositions(ids, [], this.config.imageTokenId, this.config.vision.spatialMergeSize) };
     const { cache } = await this.prefillAfter([item], 1, undefined);
     if (cache instanceof SlotKvCache) return cache.leading(ids.length);
-    cache.retain([0]); // drops the empty cache's masked column
+    await cache.retain([0]); // drops the empty cache's masked column
     return cache.layers;
   }
 
@@ -167,13 +185,7 @@ export class Forward {
     const batch = items.length;
     const skip = prefix?.length ?? 0; // leading tokens already in the cache
     const seqLen = Math.max(...items.map((it) => it.ids.length)) - skip;
-    const cache = prefix
-      ? new KvCache(
-          prefix.layers.map(({ key, value }) => ({ key: repeatRows(key, batch), value: repeatRows(value, batch) })),
-          new BigInt64Array(batch * skip).fill(1n),
-          batch,
-        )
-      : KvCache.empty(text.numLayers, batch, text.numKvHeads, text.headDim, this.cacheType);
+    const cache = await this.pastFor(prefix, batch);
     const past = cache.length;
     const ids = new BigInt64Array(batch * seqLen).fill(BigInt(this.padTokenId));
     const mask = cache.maskWith(seqLen); // the past's columns, then seqLen real ones; left padding is zeroed below
@@ -206,6 +218,18 @@ export class Forward {
       }
     }
     return this.decode(embeds, seqLen, mask, positions, cache, logitsToKeep);
+  }
+
+  /** The cache a prefill starts from: the shared prefix repeated for every row, or one masked column. */
+  private async pastFor(prefix: { length: number; layers: PrefixLayers } | undefined, batch: number): Promise<DecoderCache> {
+    const { text } = this.config;
+    const mask = new BigInt64Array(batch * (prefix?.length ?? 1)).fill(prefix ? 1n : 0n);
+    if (this.deviceKv) {
+      const layers = prefix ? await this.deviceKv.expand(prefix.layers, batch) : KvCache.empty(text.numLayers, batch, text.numKvHeads, text.headDim, this.cacheType).layers;
+      return new DeviceKvCache(layers, mask, batch, this.deviceKv);
+    }
+    if (!prefix) return KvCache.empty(text.numLayers, batch, text.numKvHeads, text.headDim, this.cacheType);
+    return new KvCache(prefix.layers.map(({ key, value }) => ({ key: repeatRows(key, batch), value: repeatRows(value, batch) })), mask, batch);
   }
 
   /** One decode step: feeds one token per row at the given positions, appending to the cache. */
@@ -244,7 +268,7 @@ export class Forward {
       hidden: out[DECODER_IO.lastHiddenState]!.data as Float32Array,
       logits: out[DECODER_IO.logits]!.data as Float32Array,
       seqLen,
-      cache: this.nextCache(cache, out, mask, seqLen),
+      cache: await this.nextCache(cache, out, mask, seqLen),
     };
   }
 
@@ -252,9 +276,21 @@ export class Forward {
    * The cache after a call: the graph's `present.*` for a transformers.js-style decoder; for an append-only
    * decoder, the slot cache with this call's new keys and values written in (created at prefill).
    */
-  private nextCache(cache: DecoderCache, out: Record<string, ort.Tensor>, mask: BigInt64Array, seqLen: number): DecoderCache {
+  private async nextCache(cache: DecoderCache, out: Record<string, ort.Tensor>, mask: BigInt64Array, seqLen: number): Promise<DecoderCache> {
     const { text } = this.config;
     const batch = cache.batch;
+    if (cache instanceof DeviceKvCache) {
+      // The outputs stayed on the device: the new cache is past + new there, and the old tensors are released.
+      if (!this.appendOnly) {
+        cache.replace(cache.layers.map((_, i) => ({ key: out[DECODER_IO.presentKey(i)]!, value: out[DECODER_IO.presentValue(i)]! })), mask);
+        return cache;
+      }
+      const fresh = cache.layers.map((_, i) => ({ key: out[DECODER_IO.newKey(i)]!, value: out[DECODER_IO.newValue(i)]! }));
+      const joined = await cache.ops.append(cache.layers, fresh);
+      disposeLayers(fresh);
+      cache.replace(joined, mask);
+      return cache;
+    }
     if (!this.appendOnly) {
       return new KvCache(
         cache.layers.map((_, i) => ({ key: out[DECODER_IO.presentKey(i)]!, value: out[DECODER_IO.presentValue(i)]! })),

@@ -43,10 +43,7 @@ export class KvCache {
 
   /** Mask for the next step: the cache's mask plus `newTokens` real columns. */
   maskWith(newTokens: number): BigInt64Array {
-    const t = this.length;
-    const out = new BigInt64Array(this.batch * (t + newTokens)).fill(1n);
-    for (let b = 0; b < this.batch; b++) out.set(this.mask.subarray(b * t, (b + 1) * t), b * (t + newTokens));
-    return out;
+    return maskWithColumns(this.mask, this.batch, this.length, newTokens);
   }
 
   /**
@@ -76,6 +73,13 @@ export class KvCache {
     this.batch = rows.length;
     return [...rows];
   }
+}
+
+/** A `[batch, t]` mask with `newTokens` real columns appended to each row. */
+export function maskWithColumns(mask: BigInt64Array, batch: number, t: number, newTokens: number): BigInt64Array {
+  const out = new BigInt64Array(batch * (t + newTokens)).fill(1n);
+  for (let b = 0; b < batch; b++) out.set(mask.subarray(b * t, (b + 1) * t), b * (t + newTokens));
+  return out;
 }
 
 /**

@@ -1,6 +1,7 @@
 import * as ort from "onnxruntime-node";
 import type { Bundle } from "../bundle/load-bundle.js";
 import { OnnxInvalidError } from "../errors.js";
+import { graphOutputNames } from "../graph/graph-output-names.js";
 
 export interface Sessions {
   visionEncoder: ort.InferenceSession;
@@ -10,12 +11,17 @@ export interface Sessions {
   provider: Provider;
   /** Why this provider: what was asked for, and for `auto` what each provider it passed over lacked. */
   reason?: string;
+  /** The decoder's KV outputs stay on the device (GPU buffers). */
+  kvOnDevice?: boolean;
 }
 
 export type Provider = "cpu" | "cuda" | "webgpu";
 
-/** Opens the bundle's three graphs on one provider. */
-export async function openSessions(bundle: Bundle, provider: Provider, threads?: number): Promise<Sessions> {
+/**
+ * Opens the bundle's three graphs on one provider. With `kvOnDevice` (WebGPU), the decoder's KV outputs stay on
+ * the device as GPU buffers, to be fed back without a round trip through the host.
+ */
+export async function openSessions(bundle: Bundle, provider: Provider, threads?: number, kvOnDevice = false): Promise<Sessions> {
   const opts: ort.InferenceSession.SessionOptions = {
     executionProviders: [provider],
     graphOptimizationLevel: "all",
@@ -23,9 +29,9 @@ export async function openSessions(bundle: Bundle, provider: Provider, threads?:
     ...(provider === "cpu" ? {} : { logSeverityLevel: 4 as const }),
     ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
   };
-  const open = async (path: string) => {
+  const open = async (path: string, extra: ort.InferenceSession.SessionOptions = {}) => {
     try {
-      return await ort.InferenceSession.create(path, opts);
+      return await ort.InferenceSession.create(path, { ...opts, ...extra });
     } catch (cause) {
       const message = (cause as Error).message ?? String(cause);
       if (provider !== "cpu" && !/protobuf|parse|ModelProto|INVALID_GRAPH|INVALID_PROTOBUF/i.test(message)) throw cause;
@@ -34,7 +40,17 @@ export async function openSessions(bundle: Bundle, provider: Provider, threads?:
   };
   const visionEncoder = await open(bundle.graphs.visionEncoder);
   const embedTokens = await open(bundle.graphs.embedTokens);
-  const decoder = await open(bundle.graphs.decoder);
-  return { visionEncoder, embedTokens, decoder, provider };
+  const cacheOutputs = kvOnDevice ? graphOutputNames(bundle.graphs.decoder).filter((n) => /^(present|new_key_values)\./.test(n)) : [];
+  const decoder =
+    cacheOutputs.length > 0
+      ? await open(bundle.graphs.decoder, { preferredOutputLocation: Object.fromEntries(cacheOutputs.map((n) => [n, "gpu-buffer" as const])) })
+      : await open(bundle.graphs.decoder);
+  return { visionEncoder, embedTokens, decoder, provider, kvOnDevice: cacheOutputs.length > 0 };
 }
 
+
+/** Element type of the decoder's KV cache (float16 in fp16 bundles). */
+export function cacheElementType(decoder: ort.InferenceSession): "float32" | "float16" {
+  const meta = decoder.inputMetadata.find((m) => m.name === "past_key_values.0.key");
+  return meta?.isTensor && meta.type === "float16" ? "float16" : "float32";
+}

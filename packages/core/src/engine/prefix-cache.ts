@@ -18,6 +18,11 @@ export class PrefixCache {
     private readonly candidates: readonly (readonly number[])[],
   ) {}
 
+  /** Every prefix KV computed so far (to release device tensors when the model is disposed). */
+  computedLayers(): PrefixLayers[] {
+    return [...this.computed.values()];
+  }
+
   /** The longest candidate every item starts with (leaving each at least one token), with its KV. */
   async resolve(items: readonly PreparedItem[], compute: (ids: number[]) => Promise<PrefixLayers>): Promise<{ length: number; layers: PrefixLayers } | undefined> {
     let best = -1;

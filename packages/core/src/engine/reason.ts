@@ -1,7 +1,7 @@
 import { AbortedError } from "../errors.js";
 import type { Forward } from "./forward.js";
 import { pickToken } from "./greedy.js";
-import { concatDecoderCaches, type DecoderCache } from "./forward.js";
+import { concatDecoderCaches, disposeDecoderCache, type DecoderCache } from "./forward.js";
 import type { PreparedItem } from "./prepared-item.js";
 import { normalizedSlice } from "./vector.js";
 
@@ -65,55 +65,63 @@ export async function reasonContinuously(
     if (row.seen) row.seen[token] = 1;
   };
 
-  while (true) {
-    // Newcomers shortest first, so that prefill can group prompts of similar lengths.
-    const live = incoming
-      .filter((r) => !r.signal?.aborted || (r.done({ ok: false, error: aborted(r.signal) }), false))
-      .sort((a, b) => a.item.ids.length - b.item.ids.length);
-    incoming = [];
-    if (live.length > 0) {
-      const admitted = live.map((request): Row => {
-        const seen = repetitionPenalty !== 1 ? new Uint8Array(V) : undefined;
-        if (seen) for (const id of request.item.ids) seen[id] = 1;
-        return { request, seen, generated: [] };
-      });
-      const prefill = await forward.prefill(live.map((r) => r.item), 1);
-      admitted.forEach((row, b) => choose(row, prefill.logits, b));
-      rows = [...rows, ...admitted];
-      cache = cache ? concatDecoderCaches(cache, prefill.cache) : prefill.cache;
-    }
-    if (rows.length === 0) return;
+  try {
+    await decodeLoop();
+  } finally {
+    disposeDecoderCache(cache);
+  }
 
-    const step = await forward.step(
-      rows.map((r) => r.generated[r.generated.length - 1]!),
-      rows.map((r) => r.request.item.positions.next + r.generated.length - 1),
-      cache!,
-    );
-    const keep: number[] = [];
-    rows.forEach((row, b) => {
-      const last = row.generated[row.generated.length - 1]!;
-      const { signal, maxNewTokens, done } = row.request;
-      if (signal?.aborted) {
-        done({ ok: false, error: aborted(signal) });
-      } else if (last === embTokenId || row.generated.length >= maxNewTokens) {
-        done({
-          ok: true,
-          value: {
-            embedding: normalizedSlice(step.hidden, b * H, H),
-            generated: row.generated,
-            stoppedBy: last === embTokenId ? "emb" : "maxNewTokens",
-          },
+  async function decodeLoop(): Promise<void> {
+    while (true) {
+      // Newcomers shortest first, so that prefill can group prompts of similar lengths.
+      const live = incoming
+        .filter((r) => !r.signal?.aborted || (r.done({ ok: false, error: aborted(r.signal) }), false))
+        .sort((a, b) => a.item.ids.length - b.item.ids.length);
+      incoming = [];
+      if (live.length > 0) {
+        const admitted = live.map((request): Row => {
+          const seen = repetitionPenalty !== 1 ? new Uint8Array(V) : undefined;
+          if (seen) for (const id of request.item.ids) seen[id] = 1;
+          return { request, seen, generated: [] };
         });
-      } else {
-        choose(row, step.logits, b);
-        keep.push(b);
+        const prefill = await forward.prefill(live.map((r) => r.item), 1);
+        admitted.forEach((row, b) => choose(row, prefill.logits, b));
+        rows = [...rows, ...admitted];
+        cache = cache ? await concatDecoderCaches(cache, prefill.cache) : prefill.cache;
       }
-    });
-    cache = step.cache;
-    const order = cache.retain(keep); // may reorder rows (the slot cache fills holes from the end)
-    const previous = rows;
-    rows = order.map((b) => previous[b]!);
-    if (rows.length < capacity) incoming = await refill(capacity - rows.length);
+      if (rows.length === 0) return;
+
+      const step = await forward.step(
+        rows.map((r) => r.generated[r.generated.length - 1]!),
+        rows.map((r) => r.request.item.positions.next + r.generated.length - 1),
+        cache!,
+      );
+      const keep: number[] = [];
+      rows.forEach((row, b) => {
+        const last = row.generated[row.generated.length - 1]!;
+        const { signal, maxNewTokens, done } = row.request;
+        if (signal?.aborted) {
+          done({ ok: false, error: aborted(signal) });
+        } else if (last === embTokenId || row.generated.length >= maxNewTokens) {
+          done({
+            ok: true,
+            value: {
+              embedding: normalizedSlice(step.hidden, b * H, H),
+              generated: row.generated,
+              stoppedBy: last === embTokenId ? "emb" : "maxNewTokens",
+            },
+          });
+        } else {
+          choose(row, step.logits, b);
+          keep.push(b);
+        }
+      });
+      cache = step.cache;
+      const order = await cache.retain(keep); // may reorder rows (the slot cache fills holes from the end)
+      const previous = rows;
+      rows = order.map((b) => previous[b]!);
+      if (rows.length < capacity) incoming = await refill(capacity - rows.length);
+    }
   }
 }
 

@@ -128,7 +128,10 @@ describe("loading errors", () => {
     }
     const warnings: string[] = [];
     const auto = await loadRgeModel(tmp.dir, { device: "auto", onWarning: (w) => warnings.push(w) });
-    if (auto.device === "cpu") expect(warnings.join()).toMatch(/fell back to cpu/);
+    if (auto.device === "cpu") {
+      expect(warnings.join()).toMatch(/^RGE: device "auto" chose cpu: cuda: .+; webgpu: .+\.$/);
+      expect(`RGE: ${auto.deviceReason}.`).toBe(warnings[0]);
+    }
     await auto.dispose();
   });
 

@@ -10,6 +10,8 @@ import { Forward } from "./forward.js";
 import { InputPreparer, type RgeInput } from "./prepare.js";
 import { ResultCache } from "./result-cache.js";
 import { copyResult, Scheduler, type Job, type JobResult, type QueryResult, type TargetResult } from "./scheduler.js";
+import { DeviceKvOps } from "./device-kv-cache.js";
+import { cacheElementType } from "./open-sessions.js";
 import { createSessions, type Sessions } from "./sessions.js";
 import { WorkQueue } from "./work-queue.js";
 
@@ -58,6 +60,12 @@ export interface LoadRgeModelOptions {
   prefixCache?: boolean;
   /** Longest prompt plus rationale, in tokens. Default: the model's `max_position_embeddings`. */
   maxInputTokens?: number;
+  /**
+   * On WebGPU, keep the KV cache on the GPU between steps: only logits and hidden states come back to the host,
+   * and rows join and leave through small graphs on the device. Default true; false copies the cache to the
+   * host and back every step (what earlier versions did).
+   */
+  kvCacheOnDevice?: boolean;
   /** Receives warnings such as a device fallback. Default `console.warn`. */
   onWarning?: (message: string) => void;
 }
@@ -145,8 +153,13 @@ export async function loadRgeModel(pathOrHubId: string, options: LoadRgeModelOpt
     device,
     ...(options.threads ? { threads: options.threads } : {}),
     onWarning: options.onWarning ?? ((m) => console.warn(m)),
+    ...(options.kvCacheOnDevice !== undefined ? { kvCacheOnDevice: options.kvCacheOnDevice } : {}),
   });
-  return new RgeModel(bundle, sessions, { ...options, batchSize });
+  const { text } = bundle.config;
+  const deviceKv = sessions.kvOnDevice
+    ? await DeviceKvOps.create("webgpu", text.numLayers, cacheElementType(sessions.decoder), text.numKvHeads, text.headDim)
+    : undefined;
+  return new RgeModel(bundle, sessions, { ...options, batchSize }, deviceKv);
 }
 
 /** A loaded RGE model. Create with {@link loadRgeModel}; call {@link RgeModel.dispose} when done. */
@@ -163,6 +176,7 @@ export class RgeModel {
   private readonly preparer: InputPreparer;
   private readonly queue: WorkQueue<Job, JobResult>;
   private readonly scheduler: Scheduler;
+  private readonly forward: Forward;
   private disposed = false;
 
   /** @internal use {@link loadRgeModel} */
@@ -170,6 +184,7 @@ export class RgeModel {
     readonly bundle: Bundle,
     private readonly sessions: Sessions,
     options: LoadRgeModelOptions & { batchSize: number },
+    deviceKv?: DeviceKvOps,
   ) {
     this.dimension = bundle.manifest.embeddingDim;
     this.device = sessions.provider;
@@ -189,8 +204,12 @@ export class RgeModel {
       maxTokens: options.maxInputTokens ?? bundle.config.text.maxPositionEmbeddings,
     });
     const padId = this.tokenizer.pad_token_id ?? 0;
+    this.forward = new Forward(sessions, bundle.config, padId, {
+      ...(options.prefixCache === false ? {} : { prefixes: this.preparer.sharedPrefixes() }),
+      ...(deviceKv ? { deviceKv } : {}),
+    });
     this.scheduler = new Scheduler(
-      new Forward(sessions, bundle.config, padId, options.prefixCache === false ? {} : { prefixes: this.preparer.sharedPrefixes() }),
+      this.forward,
       this.preparer,
       this.tokenizer,
       {
@@ -272,6 +291,7 @@ export class RgeModel {
     if (this.disposed) return;
     this.disposed = true;
     await this.queue.close();
+    await this.forward.release();
     await Promise.all([this.sessions.visionEncoder.release(), this.sessions.embedTokens.release(), this.sessions.decoder.release()]);
   }
 }

@@ -19,6 +19,8 @@ export interface SessionOptions {
   threads?: number;
   /** Told which provider `auto` chose when it is not the first candidate, and why. */
   onWarning?: (message: string) => void;
+  /** On WebGPU, keep the KV cache on the device. Default true. */
+  kvCacheOnDevice?: boolean;
 }
 
 /**
@@ -39,7 +41,7 @@ export async function createSessions(bundle: Bundle, options: SessionOptions): P
       continue;
     }
     try {
-      const sessions = await openSessions(bundle, provider, options.threads);
+      const sessions = await openSessions(bundle, provider, options.threads, provider === "webgpu" && options.kvCacheOnDevice !== false);
       checkIo(bundle, sessions);
       sessions.reason = auto
         ? failures.length > 0

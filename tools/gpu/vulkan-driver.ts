@@ -140,3 +140,23 @@ function listDir(dir: string): string[] {
 function commandExists(name: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" }).status === 0;
 }
+
+/**
+ * Makes sure this process sees a Vulkan driver Dawn accepts: when it does not yet, finds one (downloading lavapipe
+ * if needed), reruns this same program with the driver's environment, and exits with its status. The loader reads
+ * `LD_LIBRARY_PATH` at process start, hence the rerun.
+ */
+export function rerunWithVulkanDriver(repoRoot: string): void {
+  if (process.env.RGE_VULKAN_DRIVER) return;
+  const search = findVulkanDriver(repoRoot);
+  if (!search.driver) {
+    console.error(`No WebGPU adapter: ${search.reason}`);
+    process.exit(1);
+  }
+  console.error(`Using ${search.driver.description}${search.log.length ? ` (${search.log.join("; ")})` : ""}`);
+  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: "inherit",
+    env: { ...process.env, ...search.driver.env, RGE_VULKAN_DRIVER: search.driver.description },
+  });
+  process.exit(r.status ?? 1);
+}
