@@ -25,6 +25,7 @@ export type RgeErrorCode =
   | "RGE_INVALID_OPTION"
   | "RGE_CHECKPOINT_INVALID"
   | "RGE_DECODER_UNSUPPORTED"
+  | "RGE_NON_FINITE_OUTPUT"
   | "RGE_EVAL_DATA_INVALID"
   | "RGE_DIMENSION_MISMATCH"
   | "RGE_VECTOR_STORE_INVALID"
@@ -193,6 +194,18 @@ export class DecoderUnsupportedError extends RgeError {
     super("RGE_DECODER_UNSUPPORTED", message);
     this.file = file;
     this.found = found;
+  }
+}
+
+/**
+ * A graph produced NaN or infinite values where a result was read (weights with NaNs, or a numeric overflow):
+ * the result would be silently wrong, so the item fails instead. `graph` names the graph.
+ */
+export class NonFiniteOutputError extends RgeError {
+  readonly graph: string;
+  constructor(message: string, graph: string) {
+    super("RGE_NON_FINITE_OUTPUT", message);
+    this.graph = graph;
   }
 }
 

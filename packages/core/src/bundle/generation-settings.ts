@@ -1,3 +1,5 @@
+import { BundleMismatchError } from "../errors.js";
+
 /**
  * What the reference `generate()` does with a checkpoint's `generation_config.json`, reduced to what
  * changes greedy decoding. RGE's reference passes only `max_new_tokens` and `eos_token_id=<emb>`, so the
@@ -9,7 +11,12 @@ export interface GenerationSettings {
   repetitionPenalty: number;
 }
 
-export function parseGenerationSettings(json: Record<string, unknown> | undefined): GenerationSettings {
+/** Reads the settings; a `repetition_penalty` that is not a positive finite number is an invalid bundle. */
+export function parseGenerationSettings(json: Record<string, unknown> | undefined, file = "generation_config.json"): GenerationSettings {
   const penalty = json?.repetition_penalty;
-  return { repetitionPenalty: typeof penalty === "number" && penalty > 0 ? penalty : 1 };
+  if (penalty === undefined || penalty === null) return { repetitionPenalty: 1 };
+  if (typeof penalty !== "number" || !Number.isFinite(penalty) || penalty <= 0) {
+    throw new BundleMismatchError(`${file}: repetition_penalty must be a positive number (1 = none), got ${JSON.stringify(penalty)}.`);
+  }
+  return { repetitionPenalty: penalty };
 }

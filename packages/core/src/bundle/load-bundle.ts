@@ -32,8 +32,9 @@ export function isHubId(ref: string): boolean {
 export function readBundle(dirLike: string, dtype: RgeDtype): Bundle {
   const dir = resolve(dirLike);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    const what = existsSync(dir) ? "it is a file, not a directory" : "the directory does not exist";
     throw new BundleNotFoundError(
-      `No RGE bundle at ${dir}: the directory does not exist. Pass the path of a bundle made by \`rge convert\`, ` +
+      `No RGE bundle at ${dir}: ${what}. Pass the path of a bundle made by \`rge convert\`, ` +
         `or a Hugging Face repo id with \`allowNetwork: true\`.`,
     );
   }
@@ -74,7 +75,7 @@ export function readBundle(dirLike: string, dtype: RgeDtype): Bundle {
     dtype,
     manifest,
     config,
-    generation: parseGenerationSettings(existsSync(generationPath) ? readJson("generation_config.json") : undefined),
+    generation: parseGenerationSettings(existsSync(generationPath) ? readJson("generation_config.json") : undefined, generationPath),
     preprocessorConfig: readJson("preprocessor_config.json"),
     tokenizerJson,
     tokenizerConfig: readJson("tokenizer_config.json"),

@@ -53,7 +53,9 @@ export class InputPreparer {
     private readonly imageConfig: ImageProcessorConfig,
     private readonly settings: PrepareSettings,
   ) {
-    this.reserved = [tokens.visionStart, tokens.imagePad, tokens.visionEnd, tokens.emb];
+    // Every special token is reserved: user text holding `<|im_end|><|im_start|>assistant` would otherwise forge
+    // a chat turn, since the tokenizer reads special-token strings in text as the tokens themselves.
+    this.reserved = [...new Set([...tokenizer.all_special_tokens, tokens.visionStart, tokens.imagePad, tokens.visionEnd, tokens.emb])];
   }
 
   /**
@@ -87,7 +89,9 @@ export class InputPreparer {
           throw new InvalidOptionError(`Input text contains the reserved token ${token}; remove it (images go in \`image\`).`);
         }
       }
-    } else checkRawUserText(input.rawUserText, hasImage, this.tokens);
+    } else checkRawUserText(input.rawUserText, hasImage, this.tokens, this.reserved);
+    // Cheap bounds before any costly work (image decoding, tokenizing the whole prompt).
+    await this.checkLength([input.rawUserText, text, input.instruction ?? undefined].filter((t): t is string => typeof t === "string"), budget, signal);
     const images = [];
     if (hasImage) {
       const rgb = await loadImage(input.image!, {
@@ -128,7 +132,44 @@ export class InputPreparer {
     );
     return { ids, images, positions };
   }
+
+  /**
+   * Refuses texts that cannot fit before tokenizing the prompt: at once when they have more characters than
+   * {@link MAX_CHARS_PER_TOKEN} per allowed token, else by counting long texts' tokens piece by piece (yielding
+   * between pieces, so a huge text neither blocks the event loop nor is tokenized whole).
+   */
+  private async checkLength(texts: readonly string[], budget: number, signal: AbortSignal | undefined): Promise<void> {
+    const limit = this.settings.maxTokens - budget;
+    const chars = texts.reduce((n, t) => n + t.length, 0);
+    const tooLong = (tokens: number, how: string) =>
+      new InputTooLongError(
+        `Input text is ${how} ${tokens} tokens${budget ? ` before up to ${budget} generated` : ""}, over the limit of ` +
+          `${this.settings.maxTokens}. Shorten the text or lower maxNewTokens.`,
+        tokens + budget,
+        this.settings.maxTokens,
+      );
+    if (chars > Math.max(limit, 0) * MAX_CHARS_PER_TOKEN) throw tooLong(Math.ceil(chars / MAX_CHARS_PER_TOKEN), "at least");
+    if (chars <= COUNT_CHUNK_CHARS) return;
+    let counted = 0;
+    for (const text of texts) {
+      for (let at = 0; at < text.length; at += COUNT_CHUNK_CHARS) {
+        counted += this.tokenizer.encode(text.slice(at, at + COUNT_CHUNK_CHARS), { add_special_tokens: false }).length;
+        // Pieces split words, so the count can run a few tokens over; the prompt's own count decides near the limit.
+        if (counted > limit + 8 * Math.ceil(text.length / COUNT_CHUNK_CHARS)) throw tooLong(counted, "about");
+        await new Promise((r) => setImmediate(r));
+        throwIfAborted(signal);
+      }
+    }
+  }
 }
+
+/**
+ * No token of a tokenizer covers more characters than this in practice (Qwen's longest merges are runs of
+ * punctuation or spaces); text with more characters per allowed token is refused before it is tokenized.
+ */
+const MAX_CHARS_PER_TOKEN = 16;
+/** Long texts are counted in pieces of this many characters, yielding to the event loop between pieces. */
+const COUNT_CHUNK_CHARS = 32_768;
 
 function validate(input: RgeInput): string | undefined {
   if (input === null || typeof input !== "object") {
@@ -147,6 +188,9 @@ function validate(input: RgeInput): string | undefined {
   if (input.text !== undefined && typeof input.text !== "string") {
     throw new InvalidOptionError(`"text" must be a string, got ${typeof input.text}.`);
   }
+  if (input.instruction !== undefined && input.instruction !== null && typeof input.instruction !== "string") {
+    throw new InvalidOptionError(`"instruction" must be a string or null, got ${typeof input.instruction}.`);
+  }
   const hasText = typeof input.text === "string" && input.text.trim().length > 0;
   if (!hasText && (input.image === undefined || input.image === null)) {
     throw new EmptyInputError("Input has neither text nor an image; give at least one.");
@@ -155,7 +199,7 @@ function validate(input: RgeInput): string | undefined {
 }
 
 /** A verbatim user turn may hold the image placeholder once, where the image goes, and no other reserved token. */
-function checkRawUserText(raw: string, hasImage: boolean, tokens: PromptTokens): void {
+function checkRawUserText(raw: string, hasImage: boolean, tokens: PromptTokens, reserved: readonly string[]): void {
   const placeholder = `${tokens.visionStart}${tokens.imagePad}${tokens.visionEnd}`;
   const count = raw.split(placeholder).length - 1;
   if (count !== (hasImage ? 1 : 0)) {
@@ -165,7 +209,7 @@ function checkRawUserText(raw: string, hasImage: boolean, tokens: PromptTokens):
     );
   }
   const rest = raw.split(placeholder).join("");
-  for (const token of [tokens.visionStart, tokens.imagePad, tokens.visionEnd, tokens.emb]) {
+  for (const token of reserved) {
     if (rest.includes(token)) {
       throw new InvalidOptionError(`rawUserText contains the reserved token ${token} outside the image placeholder ${placeholder}; remove it.`);
     }

@@ -2,7 +2,7 @@ import { PreTrainedTokenizer } from "@huggingface/transformers";
 import { parseDtype, type RgeDtype } from "../bundle/dtype.js";
 import { downloadBundle } from "../bundle/hub-download.js";
 import { isHubId, readBundle, type Bundle } from "../bundle/load-bundle.js";
-import { BundleMismatchError, DisposedError, InvalidOptionError, NetworkDisabledError, RgeError } from "../errors.js";
+import { BundleMismatchError, DisposedError, NetworkDisabledError, RgeError } from "../errors.js";
 import { imageProcessorConfigFromJson, type SmallImageRule } from "../preprocess/image/index.js";
 import type { PromptTokens } from "../preprocess/prompt.js";
 import { parseDevice, type RgeDevice } from "../device/device.js";
@@ -12,6 +12,7 @@ import { ResultCache } from "./result-cache.js";
 import { copyResult, Scheduler, type Job, type JobResult, type QueryResult, type TargetResult } from "./scheduler.js";
 import { DeviceKvOps } from "./device-kv-cache.js";
 import { cacheElementType } from "./open-sessions.js";
+import { checkOptions, EMBED_OPTION_RULES, LOAD_OPTION_RULES } from "./options.js";
 import { createSessions, type Sessions } from "./sessions.js";
 import { WorkQueue } from "./work-queue.js";
 
@@ -130,11 +131,10 @@ export type Settled<T> = { status: "fulfilled"; value: T } | { status: "rejected
  * await model.dispose();
  */
 export async function loadRgeModel(pathOrHubId: string, options: LoadRgeModelOptions = {}): Promise<RgeModel> {
+  checkOptions(options, "loadRgeModel's options", LOAD_OPTION_RULES);
   const device = parseDevice(options.device ?? "cpu");
   const dtype = parseDtype(options.dtype ?? "fp32");
   const batchSize = options.batchSize ?? 8;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidOptionError(`batchSize must be a positive integer, got ${batchSize}.`);
-  if (options.maxNewTokens !== undefined) checkMaxNewTokens(options.maxNewTokens);
   let dir = pathOrHubId;
   if (isHubId(pathOrHubId)) {
     if (!options.allowNetwork) {
@@ -192,6 +192,7 @@ export class RgeModel {
     this.dtype = bundle.dtype;
     this.maxNewTokens = options.maxNewTokens ?? bundle.manifest.maxNewTokens;
     this.tokenizer = new PreTrainedTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig);
+    checkChatTemplate(this.tokenizer, bundle);
     const tokens = promptTokens(this.tokenizer, bundle);
     const imageConfig = imageProcessorConfigFromJson(bundle.preprocessorConfig, {
       ...(options.minPixels !== undefined ? { minPixels: options.minPixels } : {}),
@@ -230,13 +231,13 @@ export class RgeModel {
   /** Reasons about one query, then embeds it. Concurrent calls are batched together. */
   embedQuery(input: RgeInput, options: QueryEmbedOptions = {}): Promise<QueryEmbedding> {
     if (this.disposed) return Promise.reject(new DisposedError());
-    const reasoning = options.reasoning ?? true;
-    const maxNewTokens = options.maxNewTokens ?? this.maxNewTokens;
     try {
-      checkMaxNewTokens(maxNewTokens);
+      checkOptions(options, "embedQuery's options", EMBED_OPTION_RULES);
     } catch (error) {
       return Promise.reject(error);
     }
+    const reasoning = options.reasoning ?? true;
+    const maxNewTokens = options.maxNewTokens ?? this.maxNewTokens;
     const job: Job = { input, role: "query", reasoning, maxNewTokens };
     const key = reasoning ? "reason" : "encode"; // rows carry their own budget, so all reasoning shares batches
     return this.queue.submit(job, key, options.signal) as Promise<QueryEmbedding>;
@@ -255,6 +256,11 @@ export class RgeModel {
   /** Embeds one document (no reasoning: prompt + `<emb>`, one forward pass). */
   embedTarget(input: RgeInput, options: EmbedOptions = {}): Promise<TargetEmbedding> {
     if (this.disposed) return Promise.reject(new DisposedError());
+    try {
+      checkOptions(options, "embedTarget's options", { signal: EMBED_OPTION_RULES.signal! });
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const job: Job = { input, role: "target", reasoning: false, maxNewTokens: 0 };
     return this.queue.submit(job, "encode", options.signal) as Promise<TargetEmbedding>;
   }
@@ -296,8 +302,18 @@ export class RgeModel {
   }
 }
 
-function checkMaxNewTokens(value: number): void {
-  if (!Number.isInteger(value) || value < 1) throw new InvalidOptionError(`maxNewTokens must be a positive integer, got ${value}.`);
+/** The chat template must exist and render; transformers.js would throw a plain Error or SyntaxError later. */
+function checkChatTemplate(tokenizer: PreTrainedTokenizer, bundle: Bundle): void {
+  const file = `${bundle.dir}/tokenizer_config.json`;
+  const template = bundle.tokenizerConfig.chat_template;
+  if (template === undefined || template === null || template === "" || (Array.isArray(template) && template.length === 0)) {
+    throw new BundleMismatchError(`${file} has no chat_template; RGE prompts are built with Qwen2.5-VL's chat template. Re-run \`rge convert\`.`);
+  }
+  try {
+    tokenizer.apply_chat_template([{ role: "user", content: "probe" }], { tokenize: false, add_generation_prompt: true });
+  } catch (cause) {
+    throw new BundleMismatchError(`The chat template in ${file} does not render: ${(cause as Error).message.split("\n")[0]}`, { cause });
+  }
 }
 
 function promptTokens(tokenizer: PreTrainedTokenizer, bundle: Bundle): PromptTokens {

@@ -1,5 +1,5 @@
 import type { PreTrainedTokenizer } from "@huggingface/transformers";
-import { AbortedError } from "../errors.js";
+import { AbortedError, NonFiniteOutputError } from "../errors.js";
 import { encodeTargetBatch } from "./encode-targets.js";
 import type { Forward } from "./forward.js";
 import type { InputPreparer, RgeInput } from "./prepare.js";
@@ -60,6 +60,7 @@ export class Scheduler {
       embeddings.forEach((embedding, i) => {
         const { pending, item, key } = chunk[i]!;
         if (pending.signal?.aborted) return pending.reject(aborted(pending.signal));
+        if (!isFinite(embedding)) return pending.reject(nonFinite());
         const result: JobResult =
           pending.input.role === "target"
             ? { embedding, tokens: { prompt: item.ids.length } }
@@ -80,6 +81,7 @@ export class Scheduler {
         done: (outcome) => {
           if (!outcome.ok) return pending.reject(outcome.error);
           const { generated, stoppedBy, embedding } = outcome.value;
+          if (!isFinite(embedding)) return pending.reject(nonFinite());
           const text = stoppedBy === "emb" ? generated.slice(0, -1) : generated;
           const result: QueryResult = {
             embedding,
@@ -115,6 +117,18 @@ export class Scheduler {
     );
     return prepared;
   }
+}
+
+function isFinite(v: Float32Array): boolean {
+  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i]!)) return false;
+  return true;
+}
+
+function nonFinite(): NonFiniteOutputError {
+  return new NonFiniteOutputError(
+    "decoder_model_merged gave NaN or infinite values for this input's embedding; the bundle's weights may hold NaNs (re-convert it) or the dtype overflows.",
+    "decoder_model_merged",
+  );
 }
 
 function aborted(signal: AbortSignal | undefined): AbortedError {

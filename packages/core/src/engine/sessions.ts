@@ -112,6 +112,22 @@ function checkIo(bundle: Bundle, s: Sessions): void {
   if (typeof hidden === "number" && hidden !== text.hiddenSize) {
     problems.push(`decoder takes inputs_embeds of width ${hidden}, config.json says hidden_size = ${text.hiddenSize}`);
   }
+  const logitsMeta = s.decoder.outputMetadata.find((m) => m.name === DECODER_IO.logits);
+  const vocab = logitsMeta && logitsMeta.isTensor ? logitsMeta.shape[2] : undefined;
+  if (typeof vocab === "number" && vocab !== text.vocabSize) {
+    problems.push(`decoder gives logits over ${vocab} tokens, config.json says vocab_size = ${text.vocabSize} (which decides how generation stops)`);
+  }
+  const pixelMeta = s.visionEncoder.inputMetadata.find((m) => m.name === VISION_IO.pixelValues);
+  const patchWidth = pixelMeta && pixelMeta.isTensor ? pixelMeta.shape[1] : undefined;
+  const processor = bundle.preprocessorConfig;
+  const patch = typeof processor.patch_size === "number" ? processor.patch_size : bundle.config.vision.patchSize;
+  const temporal = typeof processor.temporal_patch_size === "number" ? processor.temporal_patch_size : bundle.config.vision.temporalPatchSize;
+  const expected = bundle.config.vision.inChannels * temporal * patch * patch;
+  if (typeof patchWidth === "number" && patchWidth !== expected) {
+    problems.push(
+      `vision_encoder takes patches of ${patchWidth} values, preprocessor_config.json's patch_size ${patch} and temporal_patch_size ${temporal} make ${expected}`,
+    );
+  }
   if (problems.length > 0) {
     throw new BundleMismatchError(`The bundle's graphs do not match its configs: ${problems.join("; ")}.`);
   }

@@ -31,19 +31,27 @@ export class WorkQueue<TInput, TResult> {
     if (this.closed) return Promise.reject(new DisposedError());
     if (signal?.aborted) return Promise.reject(new AbortedError(undefined, { cause: signal.reason }));
     return new Promise<TResult>((resolve, reject) => {
-      const pending: Pending<TInput, TResult> = { input, key, signal, resolve, reject };
+      // The abort listener goes when the request settles, so a signal reused across calls keeps nothing alive.
+      const onAbort = () => {
+        const at = this.waiting.indexOf(pending);
+        if (at >= 0) {
+          this.waiting.splice(at, 1);
+          settle(() => reject(new AbortedError(undefined, { cause: signal!.reason })));
+        }
+      };
+      const settle = (finish: () => void) => {
+        signal?.removeEventListener("abort", onAbort);
+        finish();
+      };
+      const pending: Pending<TInput, TResult> = {
+        input,
+        key,
+        signal,
+        resolve: (value) => settle(() => resolve(value)),
+        reject: (error) => settle(() => reject(error)),
+      };
       this.waiting.push(pending);
-      signal?.addEventListener(
-        "abort",
-        () => {
-          const at = this.waiting.indexOf(pending);
-          if (at >= 0) {
-            this.waiting.splice(at, 1);
-            reject(new AbortedError(undefined, { cause: signal.reason }));
-          }
-        },
-        { once: true },
-      );
+      signal?.addEventListener("abort", onAbort, { once: true });
       if (!this.running) {
         this.running = true;
         this.idle = new Promise((r) => (this.markIdle = r));

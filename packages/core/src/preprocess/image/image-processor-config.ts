@@ -79,6 +79,11 @@ export function imageProcessorConfigFromJson(json: unknown, overrides: ImageProc
     // PIL's enum: 3 is BICUBIC, the only filter we implement.
     throw new InvalidOptionError(`preprocessor_config.json has resample ${String(j.resample)}; only 3 (BICUBIC) is supported.`);
   }
+  if (!config.imageStd.every((v) => Number.isFinite(v) && v > 0) || !config.imageMean.every(Number.isFinite)) {
+    throw new InvalidOptionError(
+      `preprocessor_config.json: image_std must be positive and image_mean finite, got ${JSON.stringify(config.imageStd)} and ${JSON.stringify(config.imageMean)}.`,
+    );
+  }
   if (config.minPixels > config.maxPixels) {
     throw new InvalidOptionError(`minPixels (${config.minPixels}) is larger than maxPixels (${config.maxPixels}).`);
   }
