@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir, writeTinyBundle } from "@rge/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -31,6 +32,20 @@ describe("rge-eval", () => {
     expect(r.stdout).toMatch(/Overall\s+\S+\s+65\.2\s+2\/2/);
     expect(r.stdout).toContain(join(out, "reasoning-off"));
     expect(r.stderr).toMatch(/ImageNet-1K \[reasoning off\]: \d/);
+  });
+
+  it("warns about a truncated cache chunk, naming it, and prints the same report as the clean run", () => {
+    const out = join(tmp.dir, "out-truncated");
+    const args = ["--data", fixture.data, "--images", fixture.images, "--model", bundle, "--out", out, "--subsets", "ImageNet-1K", "--reasoning", "off"];
+    const clean = rgeEval(...args);
+    expect(clean.status, clean.stderr).toBe(0);
+    const cache = join(out, "cache");
+    const chunk = readdirSync(cache).map((space) => join(cache, space, "ImageNet-1K", "target", "chunk-000001.json")).find((f) => existsSync(f))!;
+    writeFileSync(chunk, readFileSync(chunk, "utf8").slice(0, 100));
+    const rerun = rgeEval(...args);
+    expect(rerun.status, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toContain(`Discarded the embedding cache chunk ${chunk}: it is not valid JSON`);
+    expect(rerun.stdout).toBe(clean.stdout);
   });
 
   it("exits 2 on a usage mistake and 1, with the error code, on a missing subset", () => {

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AbortedError } from "@rge/core";
 import { tempDir } from "@rge/core/testing";
@@ -85,6 +85,38 @@ describe("evaluateMmeb", () => {
     const third = conceptEmbedder();
     await evaluateMmeb(options({ reasoning: "both", out, model: third }));
     expect(third.calls).toEqual({ target: 0, query: 0, "query-reasoning": 0 });
+  });
+
+  it.each([
+    ["truncated", (text: string) => text.slice(0, text.length / 2)],
+    [
+      "holding an embedding of the wrong length",
+      (text: string) => {
+        const chunk = JSON.parse(text);
+        chunk.entries[0].embedding = Buffer.from(new Float32Array(10).fill(0.01).buffer).toString("base64"); // 10 of 11 dimensions
+        return JSON.stringify(chunk);
+      },
+    ],
+  ])("warns about a cache chunk %s, naming it, re-embeds its items and reports as a clean run", async (_, corrupt) => {
+    const reference = await evaluateMmeb(options({ reasoning: "both" }));
+    const out = join(tmp.dir, `corrupt-${run}`);
+    await evaluateMmeb(options({ reasoning: "both", out }));
+    const cache = join(out, "cache");
+    const targets = readdirSync(cache).map((space) => join(cache, space, "ImageNet-1K", "target")).find((dir) => existsSync(dir))!;
+    const chunk = join(targets, "chunk-000001.json");
+    writeFileSync(chunk, corrupt(readFileSync(chunk, "utf8")));
+    const logs: string[] = [];
+    const second = conceptEmbedder();
+    const reports = await evaluateMmeb(options({ reasoning: "both", out, model: second, onLog: (m) => logs.push(m) }));
+    expect(reports.map(comparable)).toEqual(reference.map(comparable));
+    expect(logs.filter((l) => l.includes(chunk))).toEqual([expect.stringMatching(/^Discarded the embedding cache chunk .*: .*; its items are embedded again\.$/)]);
+    expect(second.calls).toEqual({ target: 2, query: 0, "query-reasoning": 0 }); // the chunk's 2 items, nothing more
+    // The bad chunk is gone: the next run warns about nothing and embeds nothing.
+    const thirdLogs: string[] = [];
+    const third = conceptEmbedder();
+    await evaluateMmeb(options({ reasoning: "both", out, model: third, onLog: (m) => thirdLogs.push(m) }));
+    expect(third.calls).toEqual({ target: 0, query: 0, "query-reasoning": 0 });
+    expect(thirdLogs.filter((l) => l.includes("Discarded"))).toEqual([]);
   });
 
   it("resumes after the embedder throws, keeping the chunks finished before the failure", async () => {

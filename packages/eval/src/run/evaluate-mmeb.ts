@@ -42,7 +42,7 @@ export interface EvaluateMmebOptions {
   signal?: AbortSignal;
   /** Progress of each phase (targets, queries) of each subset. */
   onProgress?: (event: MmebProgress) => void;
-  /** One-line messages: subset results and failures. Default: none. */
+  /** One-line messages: subset results and failures, and damaged cache chunks discarded (named). Default: none. */
   onLog?: (message: string) => void;
 }
 
@@ -99,6 +99,7 @@ export async function evaluateMmeb(options: EvaluateMmebOptions): Promise<MmebRe
         chunkSize: options.chunkSize ?? 32,
         ...(options.signal ? { signal: options.signal } : {}),
         onPhase: (phase, done, total) => options.onProgress?.({ subset: name, subsetIndex, subsetCount: subsets.length, phase, done, total }),
+        onLog: log,
       });
       for (const [mode, outcome] of outcomes) {
         const dir = modeDir(out, mode);

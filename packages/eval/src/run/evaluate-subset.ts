@@ -34,6 +34,8 @@ export interface SubsetRunSettings {
   signal?: AbortSignal;
   /** Progress of one phase of this subset. */
   onPhase?: (phase: EmbedKind, done: number, total: number) => void;
+  /** One-line warnings, such as a damaged cache chunk that was discarded. */
+  onLog?: (message: string) => void;
 }
 
 /** Embeds (through the cache) and scores one prepared subset in every requested mode. */
@@ -55,7 +57,9 @@ export async function evaluateSubset(subset: PreparedSubset, settings: SubsetRun
     embedWithCache(items, {
       embedder: settings.embedder,
       kind,
-      store: EmbeddingStore.open(settings.cacheDir, settings.embedder.cacheIdentity(kind), subset.name, kind),
+      store: EmbeddingStore.open(settings.cacheDir, settings.embedder.cacheIdentity(kind), subset.name, kind, {
+        ...(settings.onLog ? { onWarning: settings.onLog } : {}),
+      }),
       chunkSize: settings.chunkSize,
       ...(settings.signal ? { signal: settings.signal } : {}),
       onChunk: (done, total) => settings.onPhase?.(kind, done, total),

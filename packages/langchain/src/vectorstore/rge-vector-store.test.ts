@@ -61,6 +61,17 @@ describe("RgeVectorStore", () => {
     expect(await codeOf(store.addVectors([[1, 0, 0]], [doc("y"), doc("z")]))).toBe("RGE_INVALID_OPTION");
   });
 
+  it("refuses non-finite vectors, to add or to search with, and keeps the store as it was", async () => {
+    const store = new RgeVectorStore(new FakeEmbeddings());
+    await store.addVectors([[1, 0]], [doc("x")]);
+    for (const bad of [[0, Number.NaN], [Number.POSITIVE_INFINITY, 0], [1e39, 0]]) { // 1e39 overflows float32 to Infinity
+      const error = await store.addVectors([[0, 1], bad], [doc("ok"), doc("bad")]).catch((e: RgeError) => e);
+      expect(error).toMatchObject({ code: "RGE_INVALID_OPTION", message: expect.stringMatching(/^Vector 1 has a non-finite value/) });
+    }
+    expect(store.size).toBe(1);
+    expect(await codeOf(store.similaritySearchVectorWithScore([Number.NaN, 1], 1))).toBe("RGE_INVALID_OPTION");
+  });
+
   it("gives VectorStoreFileError for a missing, truncated or foreign file", async () => {
     const truncated = join(tmp.dir, "truncated.json");
     writeFileSync(truncated, '{"format":"rge-vector-store","entr');

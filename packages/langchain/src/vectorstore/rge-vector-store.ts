@@ -5,6 +5,7 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { VectorStore } from "@langchain/core/vectorstores";
 import { DimensionMismatchError } from "../errors.js";
 import { RgeEmbeddings } from "../embeddings/rge-embeddings.js";
+import { firstNonFinite } from "./non-finite.js";
 import { readVectorStoreFile, writeVectorStoreFile, type StoredEntry } from "./vector-store-file.js";
 
 /** Options of {@link RgeVectorStore.addVectors} and {@link RgeVectorStore.addDocuments}. */
@@ -68,16 +69,19 @@ export class RgeVectorStore extends VectorStore {
       throw new InvalidOptionError(`Got ${options.ids.length} ids for ${documents.length} documents; give one id per document.`);
     }
     vectors.forEach((v) => this.checkDimension(v.length, "add a vector"));
+    // Checked as stored, in float32, where a value past ±3.4e38 becomes Infinity.
+    const stored = vectors.map((v, i) => checkFinite(Float32Array.from(v), `Vector ${i}`, v));
     if (vectors[0]) this.dimension ??= vectors[0].length;
     return documents.map((document, i) => {
       const id = options.ids?.[i] ?? document.id ?? randomUUID();
-      this.entries.set(id, { id, vector: Float32Array.from(vectors[i]!), pageContent: document.pageContent, metadata: { ...document.metadata } });
+      this.entries.set(id, { id, vector: stored[i]!, pageContent: document.pageContent, metadata: { ...document.metadata } });
       return id;
     });
   }
 
   async similaritySearchVectorWithScore(query: number[], k: number, filter?: this["FilterType"]): Promise<[DocumentInterface, number][]> {
     this.checkDimension(query.length, "search with a query vector");
+    checkFinite(query, "The query vector", query);
     const queryNorm = Math.hypot(...query) || 1;
     const scored: [StoredEntry, number][] = [];
     for (const entry of this.entries.values()) {
@@ -132,6 +136,17 @@ export class RgeVectorStore extends VectorStore {
       );
     }
   }
+}
+
+/** Returns `vector`, or throws `InvalidOptionError` naming the first NaN or ±Infinity (`given` holds the caller's values). */
+function checkFinite<V extends ArrayLike<number>>(vector: V, what: string, given: readonly number[]): V {
+  const bad = firstNonFinite(vector);
+  if (bad === -1) return vector;
+  const range = Number.isFinite(given[bad]) ? ", past float32's range" : "";
+  throw new InvalidOptionError(
+    `${what} has a non-finite value at position ${bad} (${given[bad]}${range}); it would score NaN against every document. ` +
+      `Check the embedder that made it.`,
+  );
 }
 
 function toDocument(entry: StoredEntry): Document {
