@@ -37,6 +37,7 @@ export interface RgeInput {
 
 export interface PrepareSettings {
   allowNetwork: boolean;
+  maxImageBytes?: number;
   maxImagePixels?: number;
   /** Longest prompt + rationale in tokens. */
   maxTokens: number;
@@ -92,6 +93,7 @@ export class InputPreparer {
     if (hasImage) {
       const rgb = await loadImage(input.image!, {
         allowNetwork: this.settings.allowNetwork,
+        ...(this.settings.maxImageBytes !== undefined ? { maxImageBytes: this.settings.maxImageBytes } : {}),
         ...(this.settings.maxImagePixels !== undefined ? { maxImagePixels: this.settings.maxImagePixels } : {}),
         ...(signal ? { signal } : {}),
       });
