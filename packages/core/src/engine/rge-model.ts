@@ -45,7 +45,12 @@ export interface LoadRgeModelOptions {
    * side stretched to 28 px: RGE's MMEB evaluation) or "mmeb" (VLM2Vec's 56x56). See `SmallImageRule`.
    */
   smallImageRule?: SmallImageRule;
-  /** Decoded images with more pixels are refused with `ImageTooLargeError` (decompression-bomb guard). Default 100 million. */
+  /**
+   * Decoded images with more pixels are refused with `ImageTooLargeError`, judged from the header (decompression-bomb
+   * guard). Default 100 million. A decoded image is held as RGB, 3 bytes per pixel, until it is resized, and at most
+   * two are decoded at once across the model: decoding needs up to 3 × maxImagePixels × 2 bytes, 600 MB at the
+   * default.
+   */
   maxImagePixels?: number;
   /**
    * Image sources with more encoded bytes are refused with `ImageTooLargeError`: files (only regular files are

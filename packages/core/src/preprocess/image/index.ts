@@ -1,4 +1,5 @@
 export { DEFAULT_MAX_IMAGE_PIXELS, decodeImage, type DecodeImageOptions } from "./decode-image.js";
+export { CONCURRENT_DECODES, DecodeSlots } from "./decode-slots.js";
 export {
   imageProcessorConfigFromJson,
   QWEN2_VL_IMAGE_DEFAULTS,
