@@ -81,17 +81,23 @@ export class ImageDecodeError extends RgeError {
   }
 }
 
-/** The decoded image has more pixels than `maxImagePixels` allows (a guard against decompression bombs). */
+/**
+ * The image is over a size limit: its source holds more bytes than `maxImageBytes` (file, `data:` URL, http body
+ * or bytes passed in), or its header declares more pixels than `maxImagePixels` (a guard against decompression bombs).
+ */
 export class ImageTooLargeError extends RgeError {
   constructor(message: string) {
     super("RGE_IMAGE_TOO_LARGE", message);
   }
 }
 
-/** The image source kind is not accepted (unknown URL scheme, URL without network permission, wrong type). */
+/**
+ * The image source does not resolve to bytes: an unknown URL scheme, a wrong type, a missing or unreadable file, a
+ * path that is not a regular file (directory, device, FIFO, socket), or a failed or erroring http fetch.
+ */
 export class ImageSourceError extends RgeError {
-  constructor(message: string) {
-    super("RGE_IMAGE_UNSUPPORTED_SOURCE", message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("RGE_IMAGE_UNSUPPORTED_SOURCE", message, options);
   }
 }
 

@@ -5,7 +5,7 @@ import { getEventListeners } from "node:events";
 import { join } from "node:path";
 import { ModelProtoSchema } from "onnx-buf";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { BundleMismatchError, BundleNotFoundError, InputTooLongError, InvalidOptionError, NonFiniteOutputError } from "../errors.js";
+import { BundleMismatchError, BundleNotFoundError, ImageSourceError, InputTooLongError, InvalidOptionError, NonFiniteOutputError } from "../errors.js";
 import { tempDir } from "../testing/temp-dir.js";
 import { writeTinyBundle } from "../testing/tiny-model.js";
 import { loadRgeModel, type LoadRgeModelOptions, type RgeModel } from "./rge-model.js";
@@ -147,6 +147,12 @@ describe("hostile inputs", () => {
       encode.mockRestore();
     }
     await stillWorks();
+  });
+
+  it("a file: URL naming another host is a typed error, not a raw TypeError", async () => {
+    const error = await model.embedQuery({ text: "hi", image: "file://server/share/cat.png" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImageSourceError);
+    expect((error as Error).message).toMatch(/is not a local file URL/);
   });
 
   it("a signal reused across calls keeps no listener once they settle", async () => {

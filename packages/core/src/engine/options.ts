@@ -63,7 +63,7 @@ export const LOAD_OPTION_RULES: Record<string, Check> = {
   minPixels: positive,
   maxPixels: positive,
   smallImageRule: oneOf("reject", "stretch-to-factor", "mmeb"),
-  maxImagePixels: positive,
+  // maxImagePixels and maxImageBytes: checkImageLimits (preprocess/image) checks the image limits.
   cacheSize: integerIn(0, Number.MAX_SAFE_INTEGER),
   prefixCache: boolean,
   kvCacheOnDevice: boolean,

@@ -2,11 +2,14 @@ import type { PreTrainedTokenizer } from "@huggingface/transformers";
 import { EmptyInputError, InputTooLongError, InvalidOptionError, throwIfAborted } from "../errors.js";
 import type { Qwen25VlConfig } from "../graph/qwen2-5-vl/config.js";
 import {
+  decodeImage,
+  DecodeSlots,
   imageTokenCount,
-  loadImage,
   preprocessImage,
+  readImageSource,
   type ImageProcessorConfig,
   type ImageSource,
+  type PreprocessedImage,
 } from "../preprocess/image/index.js";
 import { DEFAULT_INSTRUCTIONS, expandImagePads, userText, type InputRole, type PromptTokens } from "../preprocess/prompt.js";
 import { ropePositions } from "../preprocess/rope-index.js";
@@ -37,6 +40,7 @@ export interface RgeInput {
 
 export interface PrepareSettings {
   allowNetwork: boolean;
+  maxImageBytes?: number;
   maxImagePixels?: number;
   /** Longest prompt + rationale in tokens. */
   maxTokens: number;
@@ -45,6 +49,8 @@ export interface PrepareSettings {
 /** Turns inputs into token ids, preprocessed images and M-RoPE positions. */
 export class InputPreparer {
   private readonly reserved: string[];
+  /** Shared by every call on the model, so concurrent calls do not multiply full-size images in memory. */
+  private readonly decodeSlots = new DecodeSlots();
 
   constructor(
     private readonly tokenizer: PreTrainedTokenizer,
@@ -94,13 +100,7 @@ export class InputPreparer {
     await this.checkLength([input.rawUserText, text, input.instruction ?? undefined].filter((t): t is string => typeof t === "string"), budget, signal);
     const images = [];
     if (hasImage) {
-      const rgb = await loadImage(input.image!, {
-        allowNetwork: this.settings.allowNetwork,
-        ...(this.settings.maxImagePixels !== undefined ? { maxImagePixels: this.settings.maxImagePixels } : {}),
-        ...(signal ? { signal } : {}),
-      });
-      throwIfAborted(signal);
-      const processed = preprocessImage(rgb, this.imageConfig);
+      const processed = await this.prepareImage(input.image!, signal);
       images.push({ pixelValues: processed.pixelValues, grid: processed.grid });
     }
     const user =
@@ -160,6 +160,24 @@ export class InputPreparer {
         throwIfAborted(signal);
       }
     }
+  }
+
+  /** Reads (at most `maxImageBytes`), then decodes and resizes in a decode slot: the full-size image lives that long. */
+  private async prepareImage(image: ImageSource, signal: AbortSignal | undefined): Promise<PreprocessedImage> {
+    const { maxImageBytes, maxImagePixels } = this.settings;
+    const source = await readImageSource(image, {
+      allowNetwork: this.settings.allowNetwork,
+      ...(maxImageBytes !== undefined ? { maxImageBytes } : {}),
+      ...(signal ? { signal } : {}),
+    });
+    return this.decodeSlots.run(async () => {
+      const rgb = await decodeImage(source.bytes, {
+        description: source.description,
+        ...(maxImagePixels !== undefined ? { maxImagePixels } : {}),
+      });
+      throwIfAborted(signal);
+      return preprocessImage(rgb, this.imageConfig);
+    }, signal);
   }
 }
 

@@ -8,6 +8,7 @@ import {
   DisposedError,
   EmptyInputError,
   ImageDecodeError,
+  ImageSourceError,
   ImageTooLargeError,
   InputTooLongError,
   InvalidOptionError,
@@ -57,6 +58,7 @@ describe("bad inputs give typed errors and leave the engine usable", () => {
     ["non-object input", () => model.embedQuery(null as never), EmptyInputError],
     ["undecodable image", () => model.embedQuery({ text: "x", image: new Uint8Array([1, 2, 3, 4]) }), ImageDecodeError],
     ["image over the pixel limit", async () => model.embedTarget({ image: await gradientPng(300, 300) }), ImageTooLargeError],
+    ["a device as the image path (/dev/zero)", () => model.embedTarget({ image: "/dev/zero" }), ImageSourceError],
     ["text longer than the context", () => model.embedTarget({ text: "word ".repeat(500) }), InputTooLongError],
     ["reserved token in text", () => model.embedTarget({ text: "sneaky <|image_pad|>" }), InvalidOptionError],
     ["http image without network", () => model.embedQuery({ text: "x", image: "https://example.com/cat.png" }), NetworkDisabledError],
@@ -155,6 +157,24 @@ describe("loading errors", () => {
     writeFileSync(path, JSON.stringify({ ...config, num_key_value_heads: 1 }));
     await expect(loadRgeModel(t.dir)).rejects.toThrow(/num_key_value_heads/);
     t.remove();
+  });
+
+  it("rejects image limits that are not positive finite numbers", async () => {
+    for (const bad of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, "64" as never]) {
+      await expect(loadRgeModel(tmp.dir, { maxImageBytes: bad })).rejects.toThrow(/^maxImageBytes must be a positive finite number/);
+      await expect(loadRgeModel(tmp.dir, { maxImagePixels: bad })).rejects.toBeInstanceOf(InvalidOptionError);
+    }
+  });
+
+  it("passes maxImageBytes on to image reads", async () => {
+    const image = await gradientPng(40, 30);
+    for (const [maxImageBytes, fits] of [[image.length - 1, false], [image.length, true]] as const) {
+      const m = await loadRgeModel(tmp.dir, { maxNewTokens: 4, maxImageBytes });
+      const embedded = m.embedTarget({ image });
+      if (fits) await expect(embedded).resolves.toHaveProperty("embedding");
+      else await expect(embedded).rejects.toThrow(/over maxImageBytes/);
+      await m.dispose();
+    }
   });
 
   it("refuses a hub id unless the network is allowed", async () => {

@@ -3,7 +3,7 @@ import { parseDtype, type RgeDtype } from "../bundle/dtype.js";
 import { downloadBundle } from "../bundle/hub-download.js";
 import { isHubId, readBundle, type Bundle } from "../bundle/load-bundle.js";
 import { BundleMismatchError, DisposedError, NetworkDisabledError, RgeError } from "../errors.js";
-import { imageProcessorConfigFromJson, type SmallImageRule } from "../preprocess/image/index.js";
+import { checkImageLimits, imageProcessorConfigFromJson, type SmallImageRule } from "../preprocess/image/index.js";
 import type { PromptTokens } from "../preprocess/prompt.js";
 import { parseDevice, type RgeDevice } from "../device/device.js";
 import { Forward } from "./forward.js";
@@ -46,8 +46,19 @@ export interface LoadRgeModelOptions {
    * side stretched to 28 px: RGE's MMEB evaluation) or "mmeb" (VLM2Vec's 56x56). See `SmallImageRule`.
    */
   smallImageRule?: SmallImageRule;
-  /** Decoded images with more pixels are refused with `ImageTooLargeError` (decompression-bomb guard). Default 100 million. */
+  /**
+   * Decoded images with more pixels are refused with `ImageTooLargeError`, judged from the header (decompression-bomb
+   * guard). Default 100 million. A decoded image is held as RGB, 3 bytes per pixel, until it is resized, and at most
+   * two are decoded at once across the model: decoding needs up to 3 × maxImagePixels × 2 bytes, 600 MB at the
+   * default.
+   */
   maxImagePixels?: number;
+  /**
+   * Image sources with more encoded bytes are refused with `ImageTooLargeError`: files (only regular files are
+   * read), `data:` URLs, http(s) bodies and bytes passed in, checked before and while reading. Default 64 MiB
+   * (more than a photo needs); raise it for huge lossless scans from a source you trust.
+   */
+  maxImageBytes?: number;
   /**
    * Results kept for repeated inputs (least recently used first out), keyed by exactly what the model sees:
    * prompt tokens, image pixels, role and decoding settings. Default 1024; 0 turns the cache off.
@@ -135,6 +146,7 @@ export async function loadRgeModel(pathOrHubId: string, options: LoadRgeModelOpt
   const device = parseDevice(options.device ?? "cpu");
   const dtype = parseDtype(options.dtype ?? "fp32");
   const batchSize = options.batchSize ?? 8;
+  checkImageLimits({ maxImageBytes: options.maxImageBytes, maxImagePixels: options.maxImagePixels });
   let dir = pathOrHubId;
   if (isHubId(pathOrHubId)) {
     if (!options.allowNetwork) {
@@ -202,6 +214,7 @@ export class RgeModel {
     this.preparer = new InputPreparer(this.tokenizer, tokens, bundle.config, imageConfig, {
       allowNetwork: options.allowNetwork ?? false,
       ...(options.maxImagePixels !== undefined ? { maxImagePixels: options.maxImagePixels } : {}),
+      ...(options.maxImageBytes !== undefined ? { maxImageBytes: options.maxImageBytes } : {}),
       maxTokens: options.maxInputTokens ?? bundle.config.text.maxPositionEmbeddings,
     });
     const padId = this.tokenizer.pad_token_id ?? 0;

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { fixturePath, fixtures } from "./__fixtures__/reference-fixtures.js";
-import { compositeOnWhite, decodeImage } from "./decode-image.js";
+import { compositeOnWhiteInPlace, decodeImage } from "./decode-image.js";
 
 describe("decodeImage against Pillow", () => {
   it.each(fixtures.decode)("decodes $file like Pillow (exact: $exact)", async ({ file, exact, width, height, rgb }) => {
@@ -18,10 +18,10 @@ describe("decodeImage against Pillow", () => {
   });
 });
 
-describe("compositeOnWhite", () => {
+describe("compositeOnWhiteInPlace", () => {
   it("keeps opaque pixels, whitens transparent ones, and rounds like Pillow's paste", () => {
     const rgba = new Uint8Array([10, 20, 30, 255, 10, 20, 30, 0, 0, 128, 255, 128]);
     // (c * a + 255 * (255 - a)) / 255 rounded: a=128 -> 0 -> 127, 128 -> 191, 255 -> 255.
-    expect(Array.from(compositeOnWhite(rgba))).toEqual([10, 20, 30, 255, 255, 255, 127, 191, 255]);
+    expect(Array.from(compositeOnWhiteInPlace(rgba))).toEqual([10, 20, 30, 255, 255, 255, 127, 191, 255]);
   });
 });

@@ -57,43 +57,37 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
     );
   }
 
+  // Drop transparency in libvips ("drop" keeps the colour channels, like Pillow's `convert("RGB")`), so the
+  // decoder's output is the RGB image itself. Only compositing onto white needs alpha, and it is done in place.
+  const white = options.alpha === "white";
   let raw: { data: Buffer; info: OutputInfo };
   try {
-    raw = await sharp(bytes, input).toColourspace("srgb").raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
+    const pipeline = sharp(bytes, input).toColourspace("srgb");
+    raw = await (white ? pipeline : pipeline.removeAlpha()).raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
   } catch (cause) {
     throw undecodable(cause);
   }
   const { info } = raw;
-  if (info.channels === 3) return { width: info.width, height: info.height, data: new Uint8Array(raw.data) };
-  if (info.channels === 4) {
-    const data = options.alpha === "white" ? compositeOnWhite(raw.data) : dropAlpha(raw.data);
-    return { width: info.width, height: info.height, data };
-  }
-  throw undecodable(new Error(`decoder produced ${info.channels} channels, expected 3 or 4`));
+  // A plain view of sharp's buffer, not a copy: a full-size image is held once. (Not the Buffer itself, whose
+  // `slice` would share memory where Uint8Array's copies.)
+  const data = new Uint8Array(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength);
+  if (info.channels === 3) return { width: info.width, height: info.height, data };
+  if (info.channels === 4 && white) return { width: info.width, height: info.height, data: compositeOnWhiteInPlace(data) };
+  throw undecodable(new Error(`decoder produced ${info.channels} channels, expected 3${white ? " or 4" : ""}`));
 }
 
-/** RGBA -> RGB keeping the colour channels, as Pillow's `convert("RGB")` does. */
-export function dropAlpha(rgba: Uint8Array): Uint8Array {
+/**
+ * RGBA -> RGB over white, with Pillow's `paste(mask=alpha)` rounding: `(c * a + 255 * (255 - a)) / 255`.
+ * Writes the RGB pixels over the start of `rgba` (pixel i's output never passes its input) and returns that part.
+ */
+export function compositeOnWhiteInPlace(rgba: Uint8Array): Uint8Array {
   const pixels = rgba.length / 4;
-  const out = new Uint8Array(pixels * 3);
-  for (let i = 0; i < pixels; i++) {
-    out[i * 3] = rgba[i * 4]!;
-    out[i * 3 + 1] = rgba[i * 4 + 1]!;
-    out[i * 3 + 2] = rgba[i * 4 + 2]!;
-  }
-  return out;
-}
-
-/** RGBA -> RGB over white, with Pillow's `paste(mask=alpha)` rounding: `(c * a + 255 * (255 - a)) / 255`. */
-export function compositeOnWhite(rgba: Uint8Array): Uint8Array {
-  const pixels = rgba.length / 4;
-  const out = new Uint8Array(pixels * 3);
   for (let i = 0; i < pixels; i++) {
     const a = rgba[i * 4 + 3] as number;
     for (let c = 0; c < 3; c++) {
       const tmp = 255 * (255 - a) + (rgba[i * 4 + c] as number) * a + 128;
-      out[i * 3 + c] = ((tmp >> 8) + tmp) >> 8;
+      rgba[i * 3 + c] = ((tmp >> 8) + tmp) >> 8;
     }
   }
-  return out;
+  return rgba.subarray(0, pixels * 3);
 }

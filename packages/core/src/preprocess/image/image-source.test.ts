@@ -1,7 +1,14 @@
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { AbortedError, ImageDecodeError, ImageSourceError, ImageTooLargeError, NetworkDisabledError } from "../../errors.js";
+import {
+  AbortedError,
+  ImageDecodeError,
+  ImageSourceError,
+  ImageTooLargeError,
+  InvalidOptionError,
+  NetworkDisabledError,
+} from "../../errors.js";
 import { fixturePath } from "./__fixtures__/reference-fixtures.js";
 import { loadImage } from "./image-source.js";
 
@@ -90,6 +97,37 @@ describe("loadImage", () => {
 
   it("honours an already-aborted signal", async () => {
     await expect(loadImage(PNG_PATH, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortedError);
+  });
+});
+
+describe("maxImageBytes on sources already in memory", () => {
+  const bytes = pngBytes();
+  const dataUrl = (b: Uint8Array) => `data:image/png;base64,${Buffer.from(b).toString("base64")}`;
+
+  it("refuses an oversized data: URL from its length, before decoding the base64", async () => {
+    const error = await loadImage(dataUrl(new Uint8Array(3000)), { maxImageBytes: 1000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImageTooLargeError);
+    expect((error as Error).message).toMatch(/a data: URL \(data:image\/png;base64,AAAA.*\) holds 4,000 base64 characters, over maxImageBytes \(1,000 bytes\)/);
+  });
+
+  it("refuses a data: URL whose decoded bytes pass the limit by less than the length check can see", async () => {
+    // 3n + 1 bytes need as many base64 characters as 3n + 3, so only the decoded length tells them apart.
+    const error = await loadImage(dataUrl(bytes), { maxImageBytes: bytes.length - 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImageTooLargeError);
+    expect((error as Error).message).toContain(`decodes to ${bytes.length.toLocaleString("en-US")} bytes`);
+    await expect(loadImage(dataUrl(bytes), { maxImageBytes: bytes.length })).resolves.toMatchObject({ width: 56 });
+  });
+
+  it("refuses bytes passed in over the limit, naming it", async () => {
+    await expect(loadImage(bytes, { maxImageBytes: bytes.length - 1 })).rejects.toThrow(
+      new RegExp(`the bytes passed in is ${bytes.length.toLocaleString("en-US")} bytes, over maxImageBytes`),
+    );
+    await expect(loadImage({ data: bytes }, { maxImageBytes: bytes.length })).resolves.toMatchObject({ width: 56 });
+  });
+
+  it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY, "64" as never])("rejects maxImageBytes %s and maxImagePixels %s", async (bad) => {
+    await expect(loadImage(bytes, { maxImageBytes: bad })).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(loadImage(bytes, { maxImagePixels: bad })).rejects.toThrow(/maxImagePixels must be a positive finite number/);
   });
 });
 

@@ -1,7 +1,9 @@
-import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { AbortedError, ImageSourceError, NetworkDisabledError, throwIfAborted } from "../../errors.js";
+import { ImageSourceError, NetworkDisabledError, throwIfAborted } from "../../errors.js";
 import { decodeImage } from "./decode-image.js";
+import { fetchImage } from "./fetch-image.js";
+import { checkImageLimits, DEFAULT_MAX_IMAGE_BYTES, formatBytes, imageTooManyBytes } from "./image-limits.js";
+import { readImageFile } from "./read-image-file.js";
 import type { RgbImage } from "./rgb-image.js";
 
 /**
@@ -14,14 +16,23 @@ import type { RgbImage } from "./rgb-image.js";
  */
 export type ImageSource = string | Uint8Array | ArrayBuffer | { data: Uint8Array | ArrayBuffer };
 
-/** Options of {@link loadImage}. */
-export interface LoadImageOptions {
+/** Options of {@link readImageSource}. */
+export interface ReadImageSourceOptions {
   /** Allow fetching `http(s)://` sources. Default false: such sources throw `NetworkDisabledError`. */
   allowNetwork?: boolean;
+  /**
+   * Refuse sources with more encoded bytes than this (`ImageTooLargeError`), checked before and while reading:
+   * files, `data:` URLs, http bodies and bytes passed in alike. Default 64 MiB (`DEFAULT_MAX_IMAGE_BYTES`).
+   */
+  maxImageBytes?: number;
+  /** Cancels reading and fetching. */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link loadImage}. */
+export interface LoadImageOptions extends ReadImageSourceOptions {
   /** Refuse images with more pixels than this, checked from the header before decoding. Default 100,000,000. */
   maxImagePixels?: number;
-  /** Cancels reading, fetching and decoding. */
-  signal?: AbortSignal;
   /** Transparency: `"drop"` (default, as the reference pipeline) or `"white"` (composited onto white). */
   alpha?: "drop" | "white";
 }
@@ -29,7 +40,8 @@ export interface LoadImageOptions {
 /**
  * Reads and decodes an image to 8-bit RGB (EXIF orientation applied, transparency dropped unless `alpha: "white"`).
  *
- * A missing or unreadable file throws `ImageSourceError` (the source does not resolve to bytes);
+ * A missing or unreadable file, or one that is not a regular file, throws `ImageSourceError` (the source does not
+ * resolve to bytes); a source over `maxImageBytes` or an image over `maxImagePixels` throws `ImageTooLargeError`;
  * bytes that are not an image throw `ImageDecodeError`.
  *
  * @example
@@ -37,26 +49,38 @@ export interface LoadImageOptions {
  * const remote = await loadImage("https://example.com/cat.png", { allowNetwork: true });
  */
 export async function loadImage(source: ImageSource, options: LoadImageOptions = {}): Promise<RgbImage> {
-  throwIfAborted(options.signal);
-  const { bytes, description } = await readSource(source, options);
+  checkImageLimits({ maxImagePixels: options.maxImagePixels });
+  const { bytes, description } = await readImageSource(source, options);
   throwIfAborted(options.signal);
   const image = await decodeImage(bytes, { maxImagePixels: options.maxImagePixels, description, ...(options.alpha ? { alpha: options.alpha } : {}) });
   throwIfAborted(options.signal);
   return image;
 }
 
-interface SourceBytes {
+/** The encoded bytes of an image source, not yet decoded. */
+export interface SourceBytes {
   bytes: Uint8Array;
   /** Names the source in error messages. */
   description: string;
 }
 
-async function readSource(source: ImageSource, options: LoadImageOptions): Promise<SourceBytes> {
-  if (typeof source === "string") return readStringSource(source, options);
+/**
+ * Resolves an image source to its encoded bytes, reading no more than `maxImageBytes` of them.
+ *
+ * @throws {ImageSourceError} when the source is of an unsupported kind or cannot be read.
+ * @throws {ImageTooLargeError} when it holds more than `maxImageBytes`.
+ * @throws {NetworkDisabledError} for an http(s) URL without `allowNetwork`.
+ */
+export async function readImageSource(source: ImageSource, options: ReadImageSourceOptions = {}): Promise<SourceBytes> {
+  checkImageLimits({ maxImageBytes: options.maxImageBytes });
+  throwIfAborted(options.signal);
+  const limit = options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES;
+  if (typeof source === "string") return readStringSource(source, limit, options);
   const data = source instanceof Uint8Array || source instanceof ArrayBuffer ? source : source?.data;
   if (data instanceof Uint8Array || data instanceof ArrayBuffer) {
     const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
-    return { bytes, description: `${bytes.byteLength.toLocaleString("en-US")} bytes` };
+    if (bytes.byteLength > limit) throw imageTooManyBytes("the bytes passed in", `is ${formatBytes(bytes.byteLength)}`, limit);
+    return { bytes, description: formatBytes(bytes.byteLength) };
   }
   throw new ImageSourceError(
     `Unsupported image source of type ${describeType(source)}. Pass a path, a file:, data: or http(s): URL, ` +
@@ -64,31 +88,37 @@ async function readSource(source: ImageSource, options: LoadImageOptions): Promi
   );
 }
 
-async function readStringSource(source: string, options: LoadImageOptions): Promise<SourceBytes> {
+/** The path of a `file:` URL; one naming another host (`file://host/x`) or malformed is a typed error. */
+function filePath(url: string): string {
+  try {
+    return fileURLToPath(url);
+  } catch (cause) {
+    throw new ImageSourceError(`Image source ${truncate(url)} is not a local file URL (${(cause as Error).message}); use file:///absolute/path or a plain path.`, { cause });
+  }
+}
+
+async function readStringSource(source: string, limit: number, options: ReadImageSourceOptions): Promise<SourceBytes> {
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(source)?.[1]?.toLowerCase();
   // One letter is a Windows drive ("C:\\img.png"), not a URL scheme.
-  if (scheme === undefined || scheme.length === 1) return readPath(source, options.signal);
-  if (scheme === "file") return readPath(fileURLToPath(source), options.signal);
-  if (scheme === "data") return readDataUrl(source);
-  if (scheme === "http" || scheme === "https") return fetchUrl(source, options);
+  const path = scheme === undefined || scheme.length === 1 ? source : scheme === "file" ? filePath(source) : undefined;
+  if (path !== undefined) return { bytes: await readImageFile(path, limit, options.signal), description: `file ${path}` };
+  if (scheme === "data") return readDataUrl(source, limit);
+  if (scheme === "http" || scheme === "https") {
+    if (!options.allowNetwork) {
+      throw new NetworkDisabledError(
+        `Refusing to fetch image ${truncate(source)}: network access is off. Pass allowNetwork: true to allow it, ` +
+          `or download the image and pass its bytes or path.`,
+      );
+    }
+    return { bytes: await fetchImage(source, truncate(source), limit, options.signal), description: truncate(source) };
+  }
   throw new ImageSourceError(
     `Unsupported URL scheme "${scheme}:" in image source ${truncate(source)}. ` +
       `Use a file path, or a file:, data: or http(s): URL.`,
   );
 }
 
-async function readPath(path: string, signal: AbortSignal | undefined): Promise<SourceBytes> {
-  try {
-    return { bytes: await readFile(path, { signal }), description: `file ${path}` };
-  } catch (err) {
-    if (isAbort(err)) throw new AbortedError(undefined, { cause: err });
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new ImageSourceError(`Image file not found: ${path}. Check the path.`);
-    throw new ImageSourceError(`Could not read image file ${path}: ${(err as Error).message}`);
-  }
-}
-
-function readDataUrl(url: string): SourceBytes {
+function readDataUrl(url: string, limit: number): SourceBytes {
   const comma = url.indexOf(",");
   const header = comma < 0 ? "" : url.slice(5, comma);
   if (comma < 0 || !/;base64$/i.test(header)) {
@@ -96,37 +126,13 @@ function readDataUrl(url: string): SourceBytes {
       `Only base64 data: URLs are supported (data:image/png;base64,...), got ${truncate(url)}.`,
     );
   }
+  // Base64 spends 4 characters per 3 bytes: refuse a longer payload before decoding a copy of it.
+  const chars = url.length - comma - 1;
+  const what = `a data: URL (${truncate(url, 40)})`;
+  if (chars > Math.ceil(limit / 3) * 4) throw imageTooManyBytes(what, `holds ${chars.toLocaleString("en-US")} base64 characters`, limit);
   const bytes = Buffer.from(url.slice(comma + 1), "base64");
-  return { bytes, description: `a data: URL (${bytes.byteLength.toLocaleString("en-US")} bytes)` };
-}
-
-async function fetchUrl(url: string, options: LoadImageOptions): Promise<SourceBytes> {
-  if (!options.allowNetwork) {
-    throw new NetworkDisabledError(
-      `Refusing to fetch image ${truncate(url)}: network access is off. Pass allowNetwork: true to allow it, ` +
-        `or download the image and pass its bytes or path.`,
-    );
-  }
-  let response: Response;
-  try {
-    response = await fetch(url, { signal: options.signal });
-  } catch (err) {
-    if (isAbort(err)) throw new AbortedError(undefined, { cause: err });
-    throw new ImageSourceError(`Could not fetch image ${truncate(url)}: ${(err as Error).message}`);
-  }
-  if (!response.ok) {
-    throw new ImageSourceError(`Fetching image ${truncate(url)} failed with HTTP ${response.status} ${response.statusText}.`);
-  }
-  try {
-    return { bytes: new Uint8Array(await response.arrayBuffer()), description: truncate(url) };
-  } catch (err) {
-    if (isAbort(err)) throw new AbortedError(undefined, { cause: err });
-    throw new ImageSourceError(`Could not read the body of ${truncate(url)}: ${(err as Error).message}`);
-  }
-}
-
-function isAbort(err: unknown): boolean {
-  return err instanceof Error && (err.name === "AbortError" || err.name === "TimeoutError");
+  if (bytes.byteLength > limit) throw imageTooManyBytes(what, `decodes to ${formatBytes(bytes.byteLength)}`, limit);
+  return { bytes, description: `a data: URL (${formatBytes(bytes.byteLength)})` };
 }
 
 function describeType(value: unknown): string {

@@ -1,11 +1,20 @@
 export { DEFAULT_MAX_IMAGE_PIXELS, decodeImage, type DecodeImageOptions } from "./decode-image.js";
+export { CONCURRENT_DECODES, DecodeSlots } from "./decode-slots.js";
 export {
   imageProcessorConfigFromJson,
   QWEN2_VL_IMAGE_DEFAULTS,
   type ImageProcessorConfig,
   type ImageProcessorOverrides,
 } from "./image-processor-config.js";
-export { loadImage, type ImageSource, type LoadImageOptions } from "./image-source.js";
+export { checkImageLimits, DEFAULT_MAX_IMAGE_BYTES } from "./image-limits.js";
+export {
+  loadImage,
+  readImageSource,
+  type ImageSource,
+  type LoadImageOptions,
+  type ReadImageSourceOptions,
+  type SourceBytes,
+} from "./image-source.js";
 export { pilResizeBicubic } from "./pil-resize.js";
 export {
   imageTokenCount,

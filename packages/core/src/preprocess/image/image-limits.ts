@@ -1,0 +1,50 @@
+import { ImageTooLargeError, InvalidOptionError } from "../../errors.js";
+
+/**
+ * Default `maxImageBytes`: 64 MiB of encoded image. The vision encoder sees at most `maxPixels` (12.8 M pixels
+ * for Qwen2.5-VL bundles, 38 MB as RGB), and 64 MiB is more than that image uncompressed, or a 100 M-pixel photo
+ * as a high-quality JPEG; a larger file is a huge image that is shrunk anyway, or not an image at all. Raise it
+ * for big lossless scans from a source you trust.
+ */
+export const DEFAULT_MAX_IMAGE_BYTES = 64 * 1024 * 1024;
+
+/** Throws `InvalidOptionError` unless each limit given is a positive finite number. */
+export function checkImageLimits(limits: { maxImageBytes?: number | undefined; maxImagePixels?: number | undefined }): void {
+  for (const [name, value] of Object.entries(limits)) {
+    if (value === undefined) continue;
+    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+      throw new InvalidOptionError(`${name} must be a positive finite number, got ${String(value)}.`);
+    }
+  }
+}
+
+/** The error for a source over `maxImageBytes`; `found` says what was seen, e.g. "is 2,000 bytes". */
+export function imageTooManyBytes(what: string, found: string, limit: number): ImageTooLargeError {
+  return new ImageTooLargeError(
+    `The image from ${what} ${found}, over maxImageBytes (${formatBytes(limit)}). Pass a smaller image, ` +
+      `or raise maxImageBytes if you trust the source.`,
+  );
+}
+
+export function formatBytes(count: number): string {
+  return `${count.toLocaleString("en-US")} bytes`;
+}
+
+/**
+ * Concatenates `chunks` (a file or response body stream), throwing from `tooLarge` as soon as more than `limit`
+ * bytes have arrived; leaving the loop early closes the stream, so nothing past the limit is read.
+ */
+export async function collectCapped(
+  chunks: AsyncIterable<Uint8Array>,
+  limit: number,
+  tooLarge: () => Error,
+): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of chunks) {
+    total += chunk.byteLength;
+    if (total > limit) throw tooLarge();
+    parts.push(chunk);
+  }
+  return parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts, total);
+}
