@@ -1,6 +1,6 @@
 import * as ort from "onnxruntime-node";
 import { buildKvCacheOpGraph, type KvCacheOp } from "../graph/kv-cache-ops-graph.js";
-import { maskWithColumns } from "./kv-cache.js";
+import { maskWithColumns, retainedMask, stackedMask } from "./kv-cache.js";
 
 type Layer = { key: ort.Tensor; value: ort.Tensor };
 
@@ -116,18 +116,8 @@ export class DeviceKvCache {
       this.replace([], new BigInt64Array(0), 0);
       return [];
     }
-    const t = this.length;
-    let drop = t;
-    for (const r of rows) {
-      let pad = 0;
-      while (pad < t && this.mask[r * t + pad] === 0n) pad++;
-      drop = Math.min(drop, pad);
-    }
-    drop = Math.min(drop, t - 1); // never an empty cache
+    const { drop, mask } = retainedMask(this.mask, this.length, rows);
     if (rows.length === this.batch && rows.every((r, i) => r === i) && drop === 0) return [...rows];
-    const keep = t - drop;
-    const mask = new BigInt64Array(rows.length * keep);
-    rows.forEach((r, i) => mask.set(this.mask.subarray(r * t + drop, (r + 1) * t), i * keep));
     this.replace(await this.ops.gather(this.layers, rows, drop), mask, rows.length);
     return [...rows];
   }
@@ -139,13 +129,7 @@ export class DeviceKvCache {
       return other;
     }
     const length = Math.max(this.length, other.length);
-    const mask = new BigInt64Array((this.batch + other.batch) * length);
-    const place = (c: DeviceKvCache, firstRow: number) => {
-      const pad = length - c.length;
-      for (let r = 0; r < c.batch; r++) mask.set(c.mask.subarray(r * c.length, (r + 1) * c.length), (firstRow + r) * length + pad);
-    };
-    place(this, 0);
-    place(other, this.batch);
+    const mask = stackedMask(this, other);
     const layers = await this.ops.stack(this.layers, length - this.length, other.layers, length - other.length);
     other.dispose();
     this.replace(layers, mask, this.batch + other.batch);

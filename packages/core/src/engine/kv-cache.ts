@@ -57,22 +57,43 @@ export class KvCache {
       this.batch = 0;
       return [];
     }
-    const t = this.length;
-    let drop = t;
-    for (const r of rows) {
-      let pad = 0;
-      while (pad < t && this.mask[r * t + pad] === 0n) pad++;
-      drop = Math.min(drop, pad);
-    }
+    const { drop, mask } = retainedMask(this.mask, this.length, rows);
     if (rows.length === this.batch && rows.every((r, i) => r === i) && drop === 0) return [...rows];
-    const keep = t - drop;
-    const mask = new BigInt64Array(rows.length * keep);
-    rows.forEach((r, i) => mask.set(this.mask.subarray(r * t + drop, (r + 1) * t), i * keep));
     this.layers = this.layers.map(({ key, value }) => ({ key: gatherRows(key, rows, drop), value: gatherRows(value, rows, drop) }));
     this.mask = mask;
     this.batch = rows.length;
     return [...rows];
   }
+}
+
+/**
+ * The mask of `rows` (in that order) of a `[B, t]` mask without the leading columns that are padding in all of
+ * them (at least one column stays), and how many columns were dropped.
+ */
+export function retainedMask(mask: BigInt64Array, t: number, rows: readonly number[]): { drop: number; mask: BigInt64Array } {
+  let drop = t - 1;
+  for (const r of rows) {
+    let pad = 0;
+    while (pad < drop && mask[r * t + pad] === 0n) pad++;
+    drop = Math.min(drop, pad);
+  }
+  const keep = t - drop;
+  const out = new BigInt64Array(rows.length * keep);
+  rows.forEach((r, i) => out.set(mask.subarray(r * t + drop, (r + 1) * t), i * keep));
+  return { drop, mask: out };
+}
+
+/** Two caches' masks stacked along the batch, each right-aligned to the longer one's length. */
+export function stackedMask(a: { mask: BigInt64Array; batch: number; length: number }, b: { mask: BigInt64Array; batch: number; length: number }): BigInt64Array {
+  const length = Math.max(a.length, b.length);
+  const mask = new BigInt64Array((a.batch + b.batch) * length);
+  const place = (c: typeof a, firstRow: number) => {
+    const pad = length - c.length;
+    for (let r = 0; r < c.batch; r++) mask.set(c.mask.subarray(r * c.length, (r + 1) * c.length), (firstRow + r) * length + pad);
+  };
+  place(a, 0);
+  place(b, a.batch);
+  return mask;
 }
 
 /** A `[batch, t]` mask with `newTokens` real columns appended to each row. */
@@ -94,14 +115,7 @@ export function concatCaches(a: KvCache, b: KvCache): KvCache {
     const lb = b.layers[i]!;
     return { key: stackPadded(la.key, lb.key, length), value: stackPadded(la.value, lb.value, length) };
   });
-  const mask = new BigInt64Array((a.batch + b.batch) * length);
-  const place = (c: KvCache, firstRow: number) => {
-    const pad = length - c.length;
-    for (let r = 0; r < c.batch; r++) mask.set(c.mask.subarray(r * c.length, (r + 1) * c.length), (firstRow + r) * length + pad);
-  };
-  place(a, 0);
-  place(b, a.batch);
-  return new KvCache(layers, mask, a.batch + b.batch);
+  return new KvCache(layers, stackedMask(a, b), a.batch + b.batch);
 }
 
 /** `[Ba,H,Ta,D]` and `[Bb,H,Tb,D]` → `[Ba+Bb,H,T,D]`, each right-aligned in time (zeros on the left). */
