@@ -1,7 +1,7 @@
 import { loadRgeModel, type QueryEmbedding, type RgeInput } from "@rge/core";
 import { MultiModalEmbedding } from "llamaindex";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { RgeLlamaEmbedding } from "./rge-llama-embedding.js";
+import { RgeLlamaEmbedding, type RgeLlamaEmbeddingParams } from "./rge-llama-embedding.js";
 import { fileUrl, TEXTS, tinySetup, type TinySetup } from "./test-corpus.js";
 
 let setup: TinySetup;
@@ -133,5 +133,33 @@ describe("RgeLlamaEmbedding", () => {
     const embedding = new RgeLlamaEmbedding({ model: setup.model });
     await expect(embedding.getImageEmbedding("https://example.com/cat.png")).rejects.toMatchObject({ code: "RGE_NETWORK_DISABLED" });
     expect(() => fetch("https://example.com")).toThrow(/must not use the network/);
+  });
+
+  it("refuses wrong params with RGE_INVALID_OPTION naming the param, the rule and the value", () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ maxNewTokens: NaN }, "maxNewTokens must be an integer ≥ 1, got NaN."],
+      [{ embedBatchSize: 0 }, "embedBatchSize must be an integer ≥ 1, got 0."],
+      [{ embedBatchSize: 1.5 }, "embedBatchSize must be an integer ≥ 1, got 1.5."],
+      [{ reasoning: "yes" }, 'reasoning must be true or false, got "yes".'],
+      [{ queryInstruction: 1 }, "queryInstruction must be a string, got 1."],
+      [{ imageInstruction: {} }, "imageInstruction must be a string, got object."],
+      [{ onRationale: "log" }, 'onRationale must be a function, got "log".'],
+      [{ model: "./rge-bundle" }, 'model must be a loaded RgeModel (loadRgeModel, or use RgeLlamaEmbedding.load), got "./rge-bundle".'],
+      [{ model: undefined }, "model must be a loaded RgeModel (loadRgeModel, or use RgeLlamaEmbedding.load), got undefined."],
+    ];
+    for (const [params, message] of cases) {
+      expect(() => new RgeLlamaEmbedding({ model: setup.model, ...params } as RgeLlamaEmbeddingParams)).toThrow(
+        expect.objectContaining({ code: "RGE_INVALID_OPTION", message }),
+      );
+    }
+    expect(() => new RgeLlamaEmbedding({ model: setup.model, queryInstruction: null, documentInstruction: "" })).not.toThrow();
+  });
+
+  it("load refuses wrong params before loading the bundle", async () => {
+    // A missing bundle would give RGE_BUNDLE_NOT_FOUND if the load ran first.
+    await expect(RgeLlamaEmbedding.load("/nonexistent/bundle", { reasoning: "no" as unknown as boolean })).rejects.toMatchObject({
+      code: "RGE_INVALID_OPTION",
+      message: 'reasoning must be true or false, got "no".',
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { loadRgeModel, type LoadRgeModelOptions, type QueryEmbedding, type RgeInput, type RgeModel } from "@rge/core";
+import { checkOptions, invalidOption, loadRgeModel, optionRules as rules, RgeModel, type LoadRgeModelOptions, type QueryEmbedding, type RgeInput } from "@rge/core";
 import { MultiModalEmbedding, type ImageType, type MessageContent, type MessageContentDetail } from "llamaindex";
 import { isEmbeddablePart, toImageSource, toQueryInput } from "./query-content.js";
 
@@ -23,6 +23,20 @@ export interface RgeLlamaEmbeddingParams {
   embedBatchSize?: number;
   /** Called with every query's embedding and rationale, for logging or display. Default: none. */
   onRationale?: (result: QueryEmbedding, input: RgeInput) => void;
+}
+
+const PARAM_RULES = {
+  queryInstruction: rules.nullable(rules.string),
+  documentInstruction: rules.nullable(rules.string),
+  imageInstruction: rules.nullable(rules.string),
+  reasoning: rules.boolean,
+  maxNewTokens: rules.positiveInteger,
+  embedBatchSize: rules.positiveInteger,
+  onRationale: rules.func,
+};
+
+function loadedModel(v: unknown, name: string): void {
+  if (!(v instanceof RgeModel)) throw invalidOption(name, "a loaded RgeModel (loadRgeModel, or use RgeLlamaEmbedding.load)", v);
 }
 
 /** Options of {@link RgeLlamaEmbedding.load}: how to load the model, and the embedding's settings. */
@@ -52,6 +66,7 @@ export class RgeLlamaEmbedding extends MultiModalEmbedding {
    * const embedding = await RgeLlamaEmbedding.load("./rge-bundle", { device: "cpu", maxNewTokens: 64 });
    */
   static async load(pathOrHubId: string, options: RgeLlamaEmbeddingLoadOptions = {}): Promise<RgeLlamaEmbedding> {
+    checkOptions(options, "RgeLlamaEmbedding.load's options", PARAM_RULES); // before the load, which core checks
     const model = await loadRgeModel(pathOrHubId, options);
     loadedModels.add(model);
     return new RgeLlamaEmbedding({ ...options, model });
@@ -61,7 +76,11 @@ export class RgeLlamaEmbedding extends MultiModalEmbedding {
    * @example
    * const embedding = new RgeLlamaEmbedding({ model: await loadRgeModel("./rge-bundle") });
    */
-  constructor({ model, ...params }: RgeLlamaEmbeddingParams) {
+  /** Throws `InvalidOptionError` (`RGE_INVALID_OPTION`) naming a wrong param, e.g. `maxNewTokens: NaN`. */
+  constructor(fields: RgeLlamaEmbeddingParams) {
+    checkOptions(fields ?? {}, "RgeLlamaEmbedding's params", { ...PARAM_RULES, model: loadedModel });
+    if (fields?.model === undefined) loadedModel(undefined, "model");
+    const { model, ...params } = fields;
     super();
     this.model = model;
     this.params = params;

@@ -3,7 +3,7 @@ import { ImageNode, MetadataMode, Settings, VectorStoreIndex, type NodeWithScore
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { RATIONALE_METADATA_KEYS } from "./rationale-metadata.js";
 import { RgeLlamaEmbedding } from "./rge-llama-embedding.js";
-import { RgeLlamaRetriever } from "./rge-llama-retriever.js";
+import { RgeLlamaRetriever, type RgeLlamaRetrieverOptions } from "./rge-llama-retriever.js";
 import { corpus, fileUrl, textAndImageStorage, TEXTS, tinySetup, type TinySetup } from "./test-corpus.js";
 
 let setup: TinySetup;
@@ -98,5 +98,20 @@ describe("RgeLlamaRetriever", () => {
       expect.objectContaining({ code: "RGE_INVALID_OPTION" }),
     );
     expect(() => new RgeLlamaRetriever({ index, similarityTopK: 0 })).toThrow(expect.objectContaining({ code: "RGE_INVALID_OPTION" }));
+  });
+
+  it("refuses a similarityTopK that is not a positive integer, bad filters or no index, naming the option and the value", () => {
+    const invalid = (message: string) => expect.objectContaining({ code: "RGE_INVALID_OPTION", message });
+    for (const [k, shown] of [[-1, "-1"], [1.5, "1.5"], [NaN, "NaN"]] as const) {
+      expect(() => new RgeLlamaRetriever({ index, similarityTopK: k })).toThrow(invalid(`similarityTopK must be an integer ≥ 1, got ${shown}.`));
+    }
+    expect(() => new RgeLlamaRetriever({ index, filters: [] as never })).toThrow(invalid("filters must be MetadataFilters ({ filters: [...] }), got object."));
+    expect(() => new RgeLlamaRetriever({} as RgeLlamaRetrieverOptions)).toThrow(invalid("index must be a VectorStoreIndex, got undefined."));
+  });
+
+  it("checks a similarityTopK set later before embedding the query", async () => {
+    const retriever = new RgeLlamaRetriever({ index });
+    retriever.similarityTopK = 0;
+    await expect(retriever.retrieve({ query: "apples" })).rejects.toMatchObject({ code: "RGE_INVALID_OPTION", message: "similarityTopK must be an integer ≥ 1, got 0." });
   });
 });

@@ -1,4 +1,4 @@
-import { InvalidOptionError, type QueryEmbedding } from "@rge/core";
+import { checkOptions, invalidOption, InvalidOptionError, optionRules as rules, type QueryEmbedding } from "@rge/core";
 import {
   BaseRetriever,
   DEFAULT_SIMILARITY_TOP_K,
@@ -48,7 +48,10 @@ export class RgeLlamaRetriever extends BaseRetriever {
   similarityTopK: number;
   filters: MetadataFilters | undefined;
 
+  /** Throws `InvalidOptionError` (`RGE_INVALID_OPTION`) naming a wrong option, e.g. `similarityTopK: 1.5`. */
   constructor(options: RgeLlamaRetrieverOptions) {
+    checkOptions(options ?? {}, "RgeLlamaRetriever's options", RETRIEVER_RULES);
+    if (options?.index === undefined) RETRIEVER_RULES.index(undefined, "index");
     super();
     const embedModel = options.embedModel ?? options.index.embedModel;
     if (!(embedModel instanceof RgeLlamaEmbedding)) {
@@ -57,7 +60,6 @@ export class RgeLlamaRetriever extends BaseRetriever {
       );
     }
     const topK = options.similarityTopK ?? DEFAULT_SIMILARITY_TOP_K;
-    if (!Number.isInteger(topK) || topK < 1) throw new InvalidOptionError(`similarityTopK must be a positive integer, got ${topK}.`);
     this.index = options.index;
     this.embedModel = embedModel;
     this.similarityTopK = topK;
@@ -66,6 +68,7 @@ export class RgeLlamaRetriever extends BaseRetriever {
 
   /** @internal LlamaIndex calls this from `retrieve()`. */
   async _retrieve(params: QueryBundle): Promise<NodeWithScore[]> {
+    rules.positiveInteger(this.similarityTopK, "similarityTopK"); // a public field: it may have been set since
     const query = await this.embedModel.embedQuery(params.query);
     const hits = await this.search(query, queryText(params.query));
     return hits.map(({ node, score }) => ({ node: withRationale(node, query), score }));
@@ -97,6 +100,16 @@ export class RgeLlamaRetriever extends BaseRetriever {
     return this.index.indexStruct.nodesDict[id] ?? (await this.index.docStore.getNode(id, false)) ?? undefined;
   }
 }
+
+const RETRIEVER_RULES = {
+  index: (v: unknown, name: string) => {
+    if (typeof v !== "object" || v === null || typeof (v as VectorStoreIndex).vectorStores !== "object") throw invalidOption(name, "a VectorStoreIndex", v);
+  },
+  similarityTopK: rules.positiveInteger,
+  filters: (v: unknown, name: string) => {
+    if (typeof v !== "object" || v === null || !Array.isArray((v as MetadataFilters).filters)) throw invalidOption(name, "MetadataFilters ({ filters: [...] })", v);
+  },
+};
 
 function queryText(query: MessageContent): string {
   if (typeof query === "string") return query;

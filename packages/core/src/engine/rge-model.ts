@@ -12,7 +12,8 @@ import { ResultCache } from "./result-cache.js";
 import { copyResult, Scheduler, type Job, type JobResult, type QueryResult, type TargetResult } from "./scheduler.js";
 import { DeviceKvOps } from "./device-kv-cache.js";
 import { cacheElementType } from "./open-sessions.js";
-import { checkOptions, EMBED_OPTION_RULES, LOAD_OPTION_RULES } from "./options.js";
+import { checkOptions } from "./option-rules.js";
+import { EMBED_OPTION_RULES, LOAD_OPTION_RULES } from "./options.js";
 import { createSessions, type Sessions } from "./sessions.js";
 import { WorkQueue } from "./work-queue.js";
 

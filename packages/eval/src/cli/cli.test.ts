@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { DTYPES } from "@rge/core";
 import { tempDir, writeTinyBundle } from "@rge/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeMmebFixture, type MmebFixture } from "../testing/mmeb-fixture.js";
@@ -50,17 +51,41 @@ describe("rge-eval", () => {
 
   it("exits 2 on a usage mistake and 1, with the error code, on a missing subset", () => {
     expect(rgeEval("--data", fixture.data).status).toBe(2);
-    expect(rgeEval("--data", "d", "--images", "i", "--model", "m", "--reasoning", "maybe").stderr).toMatch(/--reasoning must be on, off or both/);
+    expect(rgeEval("--data", "d", "--images", "i", "--model", "m", "--reasoning", "maybe").stderr).toMatch(/--reasoning must be one of "on", "off", "both", got "maybe"/);
     expect(rgeEval("--frobnicate").status).toBe(2);
     const r = rgeEval("--data", fixture.data, "--images", fixture.images, "--model", bundle, "--subsets", "GQA");
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/have no folder in .*: GQA\..*\[RGE_EVAL_DATA_INVALID\]/s);
   });
+
+  it("exits 2 with the typed error naming the flag for a value that is not a positive integer (no NaN reaches the run)", () => {
+    const r = rgeEval("--data", fixture.data, "--images", fixture.images, "--model", bundle, "--batch-size", "abc");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('rge-eval: --batch-size must be an integer ≥ 1, got "abc". [RGE_INVALID_OPTION]');
+  });
 });
 
 describe("parseEvalArgs", () => {
+  const required = ["--data", "d", "--images", "i", "--model", "m"];
+  it("refuses flag values of the wrong kind with InvalidOptionError naming the flag, the rule and the value", () => {
+    const cases: [string[], string][] = [
+      [["--batch-size", "abc"], '--batch-size must be an integer ≥ 1, got "abc".'],
+      [["--max-new-tokens", "0"], "--max-new-tokens must be an integer ≥ 1, got 0."],
+      [["--chunk-size", "1.5"], '--chunk-size must be an integer ≥ 1, got "1.5".'],
+      [["--threads", "1e3"], '--threads must be an integer ≥ 1, got "1e3".'],
+      [["--threads=-2"], '--threads must be an integer ≥ 1, got "-2".'],
+      [["--reasoning", "yes"], '--reasoning must be one of "on", "off", "both", got "yes".'],
+      [["--dtype", "q3"], `--dtype must be one of ${DTYPES.map((d) => JSON.stringify(d)).join(", ")}, got "q3".`],
+      [["--device", "gpu"], '--device must be one of "cpu", "cuda", "webgpu", "auto", got "gpu".'],
+    ];
+    for (const [flag, message] of cases) {
+      expect(() => parseEvalArgs([...required, ...flag])).toThrow(expect.objectContaining({ code: "RGE_INVALID_OPTION", message }));
+    }
+  });
+
   it("maps flags to evaluateMmeb options, subsets comma-separated or repeated", () => {
     const o = parseEvalArgs(["--data", "d", "--images", "i", "--model", "m", "--subsets", "A,B", "--subsets", "C", "--reasoning", "both", "--dtype", "q8", "--threads", "2", "--skip-bad-rows"]);
+    expect(parseEvalArgs([...required, "--batch-size", "16", "--chunk-size", "4"])).toMatchObject({ modelOptions: { batchSize: 16 }, chunkSize: 4 });
     expect(o).toEqual({
       data: "d",
       images: "i",

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `rge-eval` command line: MMEB evaluation of an RGE bundle. See `USAGE`. */
-import { AbortedError, RgeError } from "@rge/core";
+import { AbortedError, InvalidOptionError, RgeError } from "@rge/core";
 import { formatReport } from "../report/format-report.js";
 import { evaluateMmeb } from "../run/evaluate-mmeb.js";
 import { parseEvalArgs } from "./parse-args.js";
@@ -17,8 +17,10 @@ export async function runEvalCli(argv: string[]): Promise<number> {
   const onSigint = () => controller.abort(new Error("interrupted"));
   process.once("SIGINT", onSigint);
   const bar = progressBar();
+  let parsed = false;
   try {
     const options = parseEvalArgs(argv);
+    parsed = true;
     const reports = await evaluateMmeb({
       ...options,
       signal: controller.signal,
@@ -35,6 +37,11 @@ export async function runEvalCli(argv: string[]): Promise<number> {
     bar.stop();
     if (error instanceof UsageError) {
       console.error(error.message);
+      return 2;
+    }
+    // A wrong flag value is a usage mistake too; an InvalidOptionError later in the run (from the data) is not.
+    if (error instanceof InvalidOptionError && !parsed) {
+      console.error(`rge-eval: ${error.message} [${error.code}]\nRun rge-eval --help for the flags.`);
       return 2;
     }
     if (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS")) {

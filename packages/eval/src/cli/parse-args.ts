@@ -1,12 +1,29 @@
 import { parseArgs } from "node:util";
-import type { LoadRgeModelOptions, RgeDevice, RgeDtype } from "@rge/core";
+import { checkOptions, DTYPES, optionRules as rules, type LoadRgeModelOptions, type RgeDevice, type RgeDtype } from "@rge/core";
 import type { EvaluateMmebOptions } from "../run/evaluate-mmeb.js";
 import { USAGE, UsageError } from "./usage.js";
 
 /** The options of a `rge-eval` command line, less the callbacks the CLI adds. */
 export type CliOptions = Omit<EvaluateMmebOptions, "onProgress" | "onLog" | "signal"> & { model: string };
 
-/** Parses `rge-eval` arguments; throws {@link UsageError} with the usage on a mistake. */
+/** The rules of the flags that take a value of a kind (the rest are paths and names). */
+const FLAG_RULES = {
+  "--reasoning": rules.oneOf("on", "off", "both"),
+  "--device": rules.oneOf("cpu", "cuda", "webgpu", "auto"),
+  "--dtype": rules.oneOf(...DTYPES),
+  "--max-new-tokens": rules.positiveInteger,
+  "--batch-size": rules.positiveInteger,
+  "--threads": rules.positiveInteger,
+  "--chunk-size": rules.positiveInteger,
+};
+
+/** A flag's value as a number when written as a decimal integer; otherwise its text, for the rule to refuse. */
+const count = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : v);
+
+/**
+ * Parses `rge-eval` arguments; throws {@link UsageError} with the usage on a missing flag, and `InvalidOptionError`
+ * naming the flag for a wrong value (`--batch-size abc`, `--reasoning yes`).
+ */
 export function parseEvalArgs(argv: string[]): CliOptions {
   const { values } = parseArgs({
     args: argv,
@@ -30,20 +47,18 @@ export function parseEvalArgs(argv: string[]): CliOptions {
   });
   const { data, images, model } = values;
   if (!data || !images || !model) throw new UsageError(`--data, --images and --model are required.\n\n${USAGE}`);
-  const reasoning = values.reasoning ?? "on";
-  if (reasoning !== "on" && reasoning !== "off" && reasoning !== "both") {
-    throw new UsageError(`--reasoning must be on, off or both, got "${reasoning}".`);
-  }
-  const int = (name: string, v: string | undefined) => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got "${v}".`);
-    return n;
+  const flags = {
+    "--reasoning": values.reasoning,
+    "--device": values.device,
+    "--dtype": values.dtype,
+    "--max-new-tokens": count(values["max-new-tokens"]),
+    "--batch-size": count(values["batch-size"]),
+    "--threads": count(values.threads),
+    "--chunk-size": count(values["chunk-size"]),
   };
-  const maxNewTokens = int("max-new-tokens", values["max-new-tokens"]);
-  const batchSize = int("batch-size", values["batch-size"]);
-  const threads = int("threads", values.threads);
-  const chunkSize = int("chunk-size", values["chunk-size"]);
+  checkOptions(flags, "rge-eval's flags", FLAG_RULES);
+  const reasoning = (values.reasoning ?? "on") as "on" | "off" | "both";
+  const [maxNewTokens, batchSize, threads, chunkSize] = [flags["--max-new-tokens"], flags["--batch-size"], flags["--threads"], flags["--chunk-size"]] as (number | undefined)[];
   const modelOptions: LoadRgeModelOptions = {
     ...(values.device ? { device: values.device as RgeDevice } : {}),
     ...(values.dtype ? { dtype: values.dtype as RgeDtype } : {}),

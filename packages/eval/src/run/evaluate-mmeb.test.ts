@@ -175,4 +175,23 @@ describe("evaluateMmeb", () => {
     expect(report!.subsets).toEqual([]);
     expect(report!.failed[0]!.problems[0]).toBe("row 0: candidate 3 failed to embed: bad item");
   });
+
+  it("refuses wrong options with RGE_INVALID_OPTION before reading any data or loading the model", async () => {
+    // The paths do not exist and the model is not a bundle: checking the data or loading first would fail differently.
+    const base = { data: "/nonexistent/data", images: "/nonexistent/images", model: "/nonexistent/bundle" };
+    const cases: [Partial<EvaluateMmebOptions>, string][] = [
+      [{ chunkSize: 0 }, "chunkSize must be an integer ≥ 1, got 0."],
+      [{ chunkSize: NaN }, "chunkSize must be an integer ≥ 1, got NaN."],
+      [{ chunkSize: 1.5 }, "chunkSize must be an integer ≥ 1, got 1.5."],
+      [{ reasoning: "yes" as "on" }, 'reasoning must be one of "on", "off", "both", got "yes".'],
+      [{ skipBadRows: "true" as unknown as boolean }, 'skipBadRows must be true or false, got "true".'],
+      [{ subsets: "ImageNet-1K" as unknown as string[] }, 'subsets must be an array of subset names, got "ImageNet-1K".'],
+      [{ modelOptions: null as unknown as object }, "modelOptions must be an object of loadRgeModel options, got null."],
+      [{ model: {} as EvaluateMmebOptions["model"] }, "model must be a bundle directory, a loaded RgeModel or an MmebEmbedder, got object."],
+      [{ data: undefined as unknown as string }, "data must be a non-empty string, got undefined."],
+    ];
+    for (const [extra, message] of cases) {
+      await expect(evaluateMmeb({ ...base, ...extra })).rejects.toMatchObject({ code: "RGE_INVALID_OPTION", message });
+    }
+  });
 });

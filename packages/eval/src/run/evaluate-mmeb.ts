@@ -10,6 +10,7 @@ import { MmebDataError, problemList } from "../errors.js";
 import type { MmebReport, SubsetFailure } from "../report/mmeb-report.js";
 import { writeRationales, writeReport, writeSubsetScore } from "../report/write-report.js";
 import { aggregate, type SubsetScore } from "../score/aggregate.js";
+import { checkEvaluateMmebOptions } from "./check-evaluate-options.js";
 import { evaluateSubset, type ReasoningMode } from "./evaluate-subset.js";
 import { MMEB_MODEL_OPTIONS } from "./model-options.js";
 
@@ -65,8 +66,11 @@ export interface MmebProgress {
  * @example
  * const [report] = await evaluateMmeb({ data: "MMEB-eval", images: "MMEB-eval/eval_images", model: "./rge-bundle" });
  * console.log(report.groups.find((g) => g.group === "Overall")?.score);
+ *
+ * A wrong option (e.g. `chunkSize: 0`, `reasoning: "yes"`) rejects with `InvalidOptionError` before anything is read.
  */
 export async function evaluateMmeb(options: EvaluateMmebOptions): Promise<MmebReport[]> {
+  checkEvaluateMmebOptions(options);
   const subsets = [...(options.subsets ?? MMEB_SUBSETS.map((s) => s.name))];
   const modes: ReasoningMode[] = options.reasoning === "both" ? ["on", "off"] : [options.reasoning ?? "on"];
   const out = resolve(options.out ?? "rge-eval-out");

@@ -5,7 +5,7 @@ import { loadRgeModel, RgeError } from "@rge/core";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { itFollowsTheEmbeddingsContract } from "../contract/embeddings-contract.js";
 import { useTinyRge } from "../contract/tiny-rge.js";
-import { RgeEmbeddings } from "./rge-embeddings.js";
+import { RgeEmbeddings, type RgeEmbeddingsParams } from "./rge-embeddings.js";
 import type { CachedRationale } from "./rationale-cache.js";
 
 const tiny = useTinyRge();
@@ -136,4 +136,43 @@ describe("RgeEmbeddings: bad inputs give the core's typed errors", () => {
       expect((error as RgeError).code).toBe(code);
     });
   }
+});
+
+describe("RgeEmbeddings: wrong params are refused by the constructor with RGE_INVALID_OPTION", () => {
+  const cases: [Record<string, unknown>, string][] = [
+    [{ maxNewTokens: NaN }, "maxNewTokens must be an integer ≥ 1, got NaN."],
+    [{ maxNewTokens: 0 }, "maxNewTokens must be an integer ≥ 1, got 0."],
+    [{ batchSize: 1.5 }, "batchSize must be an integer ≥ 1, got 1.5."],
+    [{ batchSize: -1 }, "batchSize must be an integer ≥ 1, got -1."],
+    [{ reasoning: "yes" }, 'reasoning must be true or false, got "yes".'],
+    [{ queryInstruction: 3 }, "queryInstruction must be a string, got 3."],
+    [{ documentInstruction: false }, "documentInstruction must be a string, got false."],
+    [{ allowNetwork: "true" }, 'allowNetwork must be true or false, got "true".'],
+    [{ rationaleCache: {} }, "rationaleCache must be a store such as InMemoryStore (with mget and mset), got object."],
+    [{ loadOptions: "fast" }, 'loadOptions must be an object, got "fast".'],
+    [{ maxRetries: -1 }, "maxRetries must be an integer ≥ 0, got -1."],
+    [{ maxConcurrency: NaN }, "maxConcurrency must be an integer ≥ 1, or Infinity, got NaN."],
+    [{ model: "" }, 'model must be a bundle directory, a hub id or a loaded RgeModel, got "".'],
+    [{ model: undefined }, "model must be a bundle directory, a hub id or a loaded RgeModel, got undefined."],
+  ];
+  for (const [params, message] of cases) {
+    it(`${JSON.stringify(params, (_, v: unknown) => (v === undefined ? "undefined" : Number.isNaN(v) ? "NaN" : v))} → ${message}`, () => {
+      expect(() => new RgeEmbeddings({ model: "/nonexistent/bundle", ...params } as RgeEmbeddingsParams)).toThrow(
+        expect.objectContaining({ code: "RGE_INVALID_OPTION", message }),
+      );
+    });
+  }
+
+  it("keeps accepting null instructions, Infinity concurrency and a LangChain store", () => {
+    expect(() => new RgeEmbeddings({ model: "/nonexistent/bundle", queryInstruction: null, documentInstruction: "", maxConcurrency: Infinity, rationaleCache: new InMemoryStore<CachedRationale>() })).not.toThrow();
+  });
+
+  it("refuses a per-call signal that is not an AbortSignal before embedding", async () => {
+    const model = await loadRgeModel(tiny().dir);
+    const spy = vi.spyOn(model, "embedQuery");
+    const call = new RgeEmbeddings({ model }).embedQueryWithRationale("foo", { signal: "stop" as unknown as AbortSignal });
+    await expect(call).rejects.toMatchObject({ code: "RGE_INVALID_OPTION", message: 'signal must be an AbortSignal, got "stop".' });
+    expect(spy).not.toHaveBeenCalled();
+    await model.dispose();
+  });
 });

@@ -1,10 +1,11 @@
-import { RgeError, type LoadRgeModelOptions, type RgeDevice, type RgeDtype, type RgeInput, type RgeModel } from "@rge/core";
+import { checkOptions, optionRules, RgeError, type LoadRgeModelOptions, type RgeDevice, type RgeDtype, type RgeInput, type RgeModel } from "@rge/core";
 import type { Callbacks } from "@langchain/core/callbacks/manager";
 import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
 import { documentToInput, type RgeDocumentInput } from "../inputs/document-input.js";
 import { queryToInput, type RgeQuery } from "../inputs/rge-query.js";
 import { describeQuery } from "../rationale/rationale-event.js";
 import { RationaleRun } from "../rationale/rationale-run.js";
+import { checkEmbeddingsParams } from "./check-params.js";
 import { ModelHandle } from "./model-handle.js";
 import { rationaleCacheKey, type CachedRationale, type RationaleCache } from "./rationale-cache.js";
 
@@ -89,7 +90,9 @@ export class RgeEmbeddings extends Embeddings {
   private readonly rationaleCache: RationaleCache | undefined;
   private readonly model: ModelHandle;
 
+  /** Throws `InvalidOptionError` (`RGE_INVALID_OPTION`) naming a param of the wrong type or out of range. */
   constructor(fields: RgeEmbeddingsParams) {
+    checkEmbeddingsParams(fields);
     const batchSize = fields.batchSize ?? 8;
     super({
       maxRetries: 0,
@@ -137,6 +140,7 @@ export class RgeEmbeddings extends Embeddings {
    * const { embedding, rationale, stoppedBy } = await embeddings.embedQueryWithRationale({ text: "What breed?", image: photoBytes });
    */
   async embedQueryWithRationale(query: RgeQuery, options: RgeQueryCallOptions = {}): Promise<RgeQueryResult> {
+    checkOptions(options, "embedQueryWithRationale's options", { signal: optionRules.abortSignal });
     const started = performance.now();
     const input = queryToInput(query, this.queryInstruction);
     const model = await this.model.get();

@@ -108,4 +108,18 @@ describe("RationaleCallbackHandler", () => {
     expect(custom).toHaveLength(1);
     expect(custom[0]).toMatchObject({ name: RATIONALE_EVENT, data: { query: { text: "streamed" }, cached: false } });
   });
+
+  it("refuses wrong options with RGE_INVALID_OPTION, where maxRecords: NaN kept every record and -1 kept none", () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ maxRecords: NaN }, "maxRecords must be an integer ≥ 0, or Infinity, got NaN."],
+      [{ maxRecords: -1 }, "maxRecords must be an integer ≥ 0, or Infinity, got -1."],
+      [{ maxRecords: 2.5 }, "maxRecords must be an integer ≥ 0, or Infinity, got 2.5."],
+      [{ print: "yes" }, 'print must be true, false or a function, got "yes".'],
+      [{ onRationale: true }, "onRationale must be a function, got true."],
+    ];
+    for (const [options, message] of cases) {
+      expect(() => new RationaleCallbackHandler(options)).toThrow(expect.objectContaining({ code: "RGE_INVALID_OPTION", message }));
+    }
+    expect(() => new RationaleCallbackHandler({ maxRecords: Infinity, print: false })).not.toThrow();
+  });
 });

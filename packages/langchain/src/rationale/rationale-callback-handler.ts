@@ -1,4 +1,5 @@
 import { BaseCallbackHandler, type BaseCallbackHandlerInput } from "@langchain/core/callbacks/base";
+import { checkOptions, invalidOption, optionRules as rules } from "@rge/core";
 import { RATIONALE_EVENT, type RationaleEvent } from "./rationale-event.js";
 
 /** A rationale as the handler keeps it: the event payload plus the run it came from. */
@@ -38,7 +39,9 @@ export class RationaleCallbackHandler extends BaseCallbackHandler {
   private readonly onRationale: RationaleCallbackHandlerOptions["onRationale"];
   private readonly maxRecords: number;
 
+  /** Throws `InvalidOptionError` (`RGE_INVALID_OPTION`) naming a wrong option, e.g. `maxRecords: -1`. */
   constructor(options: RationaleCallbackHandlerOptions = {}) {
+    checkOptions(options, "RationaleCallbackHandler's options", HANDLER_RULES);
     // Awaited by default, so `records` is complete when the call that produced them returns.
     super({ _awaitHandler: true, ...options });
     this.print = options.print === true ? (line) => console.log(line) : options.print || undefined;
@@ -65,6 +68,14 @@ export class RationaleCallbackHandler extends BaseCallbackHandler {
     await this.onRationale?.(record);
   }
 }
+
+const HANDLER_RULES = {
+  print: (v: unknown, name: string) => {
+    if (typeof v !== "boolean" && typeof v !== "function") throw invalidOption(name, "true, false or a function", v);
+  },
+  onRationale: rules.func,
+  maxRecords: rules.integerOrInfinity(0),
+};
 
 /** One line per rationale: the query, the rationale, and how it stopped (flagged when it hit the cap). */
 export function formatRationale(event: RationaleEvent): string {

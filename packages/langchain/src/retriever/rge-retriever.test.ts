@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { itFollowsTheRetrieverContract } from "../contract/retriever-contract.js";
 import { useTinyRge } from "../contract/tiny-rge.js";
 import { RgeVectorStore } from "../vectorstore/rge-vector-store.js";
-import { RgeRetriever, type RgeRetrievalMetadata } from "./rge-retriever.js";
+import { RgeRetriever, type RgeRetrievalMetadata, type RgeRetrieverInput } from "./rge-retriever.js";
 
 const tiny = useTinyRge();
 const texts = ["Apples are red fruits.", "The night sky is full of stars.", "Sales rose in the third quarter.", "A dog runs in the park."];
@@ -112,7 +112,29 @@ describe("RgeRetriever: bad inputs give typed errors", () => {
     expect(adding?.code).toBe("RGE_DIMENSION_MISMATCH");
   });
 
-  it("k that is not a positive integer → RGE_INVALID_OPTION", () => {
-    expect(() => new RgeRetriever({ embeddings: tiny().embeddings, k: 0 })).toThrow(expect.objectContaining({ code: "RGE_INVALID_OPTION" }));
+  it("k that is not a positive integer → RGE_INVALID_OPTION naming k and the value", () => {
+    for (const [k, shown] of [[0, "0"], [-1, "-1"], [1.5, "1.5"], [NaN, "NaN"], ["3", '"3"']] as const) {
+      expect(() => new RgeRetriever({ embeddings: tiny().embeddings, k: k as number })).toThrow(
+        expect.objectContaining({ code: "RGE_INVALID_OPTION", message: `k must be an integer ≥ 1, got ${shown}.` }),
+      );
+    }
+  });
+
+  it("a k set on the retriever later is checked before the query is embedded", async () => {
+    const retriever = new RgeRetriever({ embeddings: tiny().embeddings, vectorStore: store });
+    retriever.k = -1;
+    await expect(retriever.invoke("Which fruit is red?")).rejects.toMatchObject({ code: "RGE_INVALID_OPTION", message: "k must be an integer ≥ 1, got -1." });
+  });
+
+  it("a filter that is not a function for the default store, a missing embedder, or a vector store without search → RGE_INVALID_OPTION", () => {
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ embeddings: tiny().embeddings, filter: { label: "image-0" } }, /^filter must be a function, got object\.$/],
+      [{ embeddings: tiny().embeddings, vectorStore: store, filter: "x" }, /^filter must be a function/],
+      [{}, /^embeddings must be an RgeEmbeddings .*, got undefined\.$/],
+      [{ embeddings: tiny().embeddings, vectorStore: {} }, /^vectorStore must be a LangChain vector store/],
+    ];
+    for (const [fields, message] of bad) {
+      expect(() => new RgeRetriever(fields as unknown as RgeRetrieverInput)).toThrow(expect.objectContaining({ code: "RGE_INVALID_OPTION", message: expect.stringMatching(message) }));
+    }
   });
 });

@@ -3,7 +3,8 @@ import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { BaseRetriever, type BaseRetrieverInput } from "@langchain/core/retrievers";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { VectorStoreInterface } from "@langchain/core/vectorstores";
-import { InvalidOptionError } from "@rge/core";
+import { checkOptions, optionRules as rules, type OptionRule } from "@rge/core";
+import { withMethods } from "../option-rules.js";
 import type { RgeEmbeddings, RgeQueryResult } from "../embeddings/rge-embeddings.js";
 import type { RgeQuery } from "../inputs/rge-query.js";
 import { RgeVectorStore } from "../vectorstore/rge-vector-store.js";
@@ -55,10 +56,11 @@ export class RgeRetriever<V extends VectorStoreInterface = VectorStoreInterface>
   k: number;
   filter: V["FilterType"] | undefined;
 
+  /** Throws `InvalidOptionError` (`RGE_INVALID_OPTION`) naming a wrong option, e.g. `k: 1.5`. */
   constructor(fields: RgeRetrieverInput<V>) {
+    checkRetrieverInput(fields);
     super(fields);
     const k = fields.k ?? 4;
-    if (!Number.isInteger(k) || k < 1) throw new InvalidOptionError(`k must be a positive integer, got ${k}.`);
     this.embeddings = fields.embeddings;
     this.vectorStore = fields.vectorStore ?? (new RgeVectorStore(fields.embeddings) as unknown as V);
     this.k = k;
@@ -72,6 +74,7 @@ export class RgeRetriever<V extends VectorStoreInterface = VectorStoreInterface>
   }
 
   override async _getRelevantDocuments(query: RgeQuery, runManager?: CallbackManagerForRetrieverRun): Promise<DocumentInterface[]> {
+    rules.positiveInteger(this.k, "k"); // a public field: it may have been set since the constructor
     const q = await this.embeddings.embedQueryWithRationale(query, { callbacks: runManager?.getChild("rge_embeddings") });
     const hits = await this.vectorStore.similaritySearchVectorWithScore(q.embedding, this.k, this.filter);
     return hits.map(([document, score]) => {
@@ -97,4 +100,18 @@ export class RgeRetriever<V extends VectorStoreInterface = VectorStoreInterface>
     await retriever.addDocuments(documents);
     return retriever;
   }
+}
+
+const RETRIEVER_RULES: Record<string, OptionRule> = {
+  embeddings: withMethods("an RgeEmbeddings", "embedQueryWithRationale", "embedDocuments"),
+  vectorStore: withMethods("a LangChain vector store", "similaritySearchVectorWithScore", "addVectors"),
+  k: rules.positiveInteger,
+};
+
+/** `embeddings` is required; without a `vectorStore` (an `RgeVectorStore` then), `filter` must be a function. */
+function checkRetrieverInput(fields: unknown): void {
+  checkOptions(fields ?? {}, "RgeRetriever's options", RETRIEVER_RULES);
+  const { embeddings, vectorStore } = fields as RgeRetrieverInput;
+  if (embeddings === undefined) RETRIEVER_RULES.embeddings!(embeddings, "embeddings");
+  if (vectorStore === undefined || vectorStore instanceof RgeVectorStore) checkOptions(fields, "RgeRetriever's options", { filter: rules.func });
 }

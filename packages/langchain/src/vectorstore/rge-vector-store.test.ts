@@ -88,4 +88,23 @@ describe("RgeVectorStore", () => {
     const hits = await store.similaritySearchVectorWithScore([0, 1], 2, (d) => d.metadata.keep === true);
     expect(hits.map(([d]) => d.pageContent)).toEqual(["keep"]);
   });
+
+  it("refuses a k that is not a positive integer, where -1 dropped the last hit and NaN returned nothing", async () => {
+    const store = new RgeVectorStore(new FakeEmbeddings());
+    await store.addVectors([[1, 0], [0, 1], [1, 1]], [doc("x"), doc("y"), doc("xy")]);
+    for (const [k, shown] of [[-1, "-1"], [1.5, "1.5"], [NaN, "NaN"], [0, "0"]] as const) {
+      await expect(store.similaritySearchVectorWithScore([1, 0], k)).rejects.toMatchObject({ code: "RGE_INVALID_OPTION", message: `k must be an integer ≥ 1, got ${shown}.` });
+      await expect(store.similaritySearch("x", k)).rejects.toMatchObject({ code: "RGE_INVALID_OPTION" });
+    }
+  });
+
+  it("refuses a filter that is not a function, ids that are not strings, and a dimension that is not a positive integer", async () => {
+    const store = new RgeVectorStore(new FakeEmbeddings());
+    const invalid = (message: string) => expect.objectContaining({ code: "RGE_INVALID_OPTION", message });
+    await expect(store.similaritySearchVectorWithScore([1, 0], 1, { label: "x" } as never)).rejects.toEqual(invalid("filter must be a function, got object."));
+    await expect(store.addVectors([[1, 0]], [doc("x")], { ids: [7 as unknown as string] })).rejects.toEqual(invalid("ids must be an array of strings, got 7."));
+    await expect(store.delete({ ids: "x" as unknown as string[] })).rejects.toEqual(invalid('ids must be an array of strings, got "x".'));
+    expect(store.size).toBe(0);
+    expect(() => new RgeVectorStore(new FakeEmbeddings(), { dimension: 0 })).toThrow(invalid("dimension must be an integer ≥ 1, got 0."));
+  });
 });

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { InvalidOptionError } from "@rge/core";
+import { checkOptions, InvalidOptionError, optionRules as rules } from "@rge/core";
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { VectorStore } from "@langchain/core/vectorstores";
 import { DimensionMismatchError } from "../errors.js";
+import { stringArray } from "../option-rules.js";
 import { RgeEmbeddings } from "../embeddings/rge-embeddings.js";
 import { firstNonFinite } from "./non-finite.js";
 import { readVectorStoreFile, writeVectorStoreFile, type StoredEntry } from "./vector-store-file.js";
@@ -39,6 +40,7 @@ export class RgeVectorStore extends VectorStore {
   }
 
   constructor(embeddings: EmbeddingsInterface, fields: { dimension?: number } = {}) {
+    checkOptions(fields, "RgeVectorStore's fields", { dimension: rules.positiveInteger });
     super(embeddings, fields);
     this.dimension = fields.dimension;
   }
@@ -62,6 +64,7 @@ export class RgeVectorStore extends VectorStore {
   }
 
   async addVectors(vectors: number[][], documents: DocumentInterface[], options: RgeAddOptions = {}): Promise<string[]> {
+    checkOptions(options, "addVectors' options", { ids: stringArray });
     if (vectors.length !== documents.length) {
       throw new InvalidOptionError(`Got ${vectors.length} vectors for ${documents.length} documents; give one vector per document.`);
     }
@@ -79,7 +82,9 @@ export class RgeVectorStore extends VectorStore {
     });
   }
 
+  /** Throws `InvalidOptionError` for a `k` that is not a positive integer (`-1` would drop the last hit, `NaN` all). */
   async similaritySearchVectorWithScore(query: number[], k: number, filter?: this["FilterType"]): Promise<[DocumentInterface, number][]> {
+    checkOptions({ k, filter }, "the search options", { k: rules.positiveInteger, filter: rules.func });
     this.checkDimension(query.length, "search with a query vector");
     checkFinite(query, "The query vector", query);
     const queryNorm = Math.hypot(...query) || 1;
@@ -94,6 +99,7 @@ export class RgeVectorStore extends VectorStore {
 
   /** Removes documents by id; without ids, removes everything. */
   override async delete(params: { ids?: string[] } = {}): Promise<void> {
+    checkOptions(params, "delete's params", { ids: stringArray });
     if (!params.ids) return this.entries.clear();
     for (const id of params.ids) this.entries.delete(id);
   }
