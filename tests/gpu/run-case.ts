@@ -2,25 +2,17 @@
 // so that a provider crash kills this process, not the test runner. With RGE_COUNT_TRANSFERS=1 it also records,
 // for every decode step, the rows fed and the bytes of host tensors that went to and came from the decoder.
 import { writeFileSync } from "node:fs";
-import * as ort from "onnxruntime-node";
 import { loadRgeModel, type RgeDevice, type RgeDtype } from "@rge/core";
+import { hostBytes, observeSessionRuns } from "@rge/core/testing";
 import { LOAD_OPTIONS, runCase, type CaseName } from "./cases.js";
 
 const [bundle, device, dtype, name, outFile] = process.argv.slice(2) as [string, RgeDevice, RgeDtype, CaseName, string];
 const steps: { rows: number; up: number; down: number }[] = [];
 if (process.env.RGE_COUNT_TRANSFERS === "1") {
-  const sessionClass = (ort.InferenceSession as unknown as { prototype: ort.InferenceSession }).prototype;
-  const run = sessionClass.run;
-  sessionClass.run = async function (this: ort.InferenceSession, ...args: Parameters<typeof run>) {
-    const feeds = args[0] as Record<string, ort.Tensor>;
-    const out = await run.apply(this, args);
+  observeSessionRuns((feeds, outputs) => {
     const embeds = feeds.inputs_embeds;
-    if (embeds && embeds.dims[1] === 1) {
-      const bytes = (ts: ort.Tensor[]) => ts.filter((t) => t.location === "cpu").reduce((s, t) => s + (t.data as ArrayBufferView).byteLength, 0);
-      steps.push({ rows: embeds.dims[0]!, up: bytes(Object.values(feeds)), down: bytes(Object.values(out) as ort.Tensor[]) });
-    }
-    return out;
-  } as typeof run;
+    if (embeds && embeds.dims[1] === 1) steps.push({ rows: embeds.dims[0]!, up: hostBytes(Object.values(feeds)), down: hostBytes(Object.values(outputs)) });
+  });
 }
 const kvCacheOnDevice = process.env.RGE_KV_ON_DEVICE !== "0";
 const model = await loadRgeModel(bundle, { ...LOAD_OPTIONS, device, dtype, kvCacheOnDevice, onWarning: (m) => console.error(m) });

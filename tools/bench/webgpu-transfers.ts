@@ -9,8 +9,8 @@
  * RGE_BENCH_DIR: work folder (default ../bench-results/work); RGE_BENCH_TRANSFER_QUERIES (8), _BATCH (4), _TOKENS (24).
  */
 import { join } from "node:path";
-import * as ort from "onnxruntime-node";
 import { loadRgeModel, type RgeModel } from "@rge/core";
+import { hostBytes, observeSessionRuns } from "@rge/core/testing";
 import { rerunWithVulkanDriver } from "../gpu/vulkan-driver.js";
 import { benchModel, BENCH_SHAPES } from "./bench-model.js";
 import { makeQueries } from "./queries.js";
@@ -29,23 +29,16 @@ const totals = new Map<Kind, { calls: number; up: number; down: number }>();
 let counting = false;
 
 // Counts the bytes of every host tensor fed to a session (uploaded) and every host tensor it returns (downloaded).
-const sessionClass = (ort.InferenceSession as unknown as { prototype: ort.InferenceSession }).prototype;
-const run = sessionClass.run;
-sessionClass.run = async function (this: ort.InferenceSession, ...args: Parameters<typeof run>) {
-  const feeds = args[0] as Record<string, ort.Tensor>;
-  const out = await run.apply(this, args);
-  if (counting) {
-    const bytes = (ts: ort.Tensor[]) => ts.filter((t) => t.location === "cpu").reduce((s, t) => s + (t.data as ArrayBufferView).byteLength, 0);
-    const embeds = feeds.inputs_embeds;
-    const kind: Kind = embeds ? (embeds.dims[1] === 1 ? "decode step" : "prefill") : "x.0" in feeds || "a.0" in feeds || "past.0" in feeds ? "cache edits" : "other";
-    const t = totals.get(kind) ?? { calls: 0, up: 0, down: 0 };
-    t.calls++;
-    t.up += bytes(Object.values(feeds));
-    t.down += bytes(Object.values(out) as ort.Tensor[]);
-    totals.set(kind, t);
-  }
-  return out;
-} as typeof run;
+observeSessionRuns((feeds, outputs) => {
+  if (!counting) return;
+  const embeds = feeds.inputs_embeds;
+  const kind: Kind = embeds ? (embeds.dims[1] === 1 ? "decode step" : "prefill") : "x.0" in feeds || "a.0" in feeds || "past.0" in feeds ? "cache edits" : "other";
+  const t = totals.get(kind) ?? { calls: 0, up: 0, down: 0 };
+  t.calls++;
+  t.up += hostBytes(Object.values(feeds));
+  t.down += hostBytes(Object.values(outputs));
+  totals.set(kind, t);
+});
 
 const { bundle } = await benchModel(work, shapes, "transfers");
 const queries = (await makeQueries(count, undefined, join(work, "images"))).map((q) => q.input);

@@ -11,7 +11,7 @@ export {
 } from "./engine/rge-model.js";
 export type { RgeInput } from "./engine/prepare.js";
 export type { RgeDevice } from "./device/device.js";
-export { checkOptions, invalidOption, optionRules, type OptionRule } from "./engine/option-rules.js";
+export { checkOptions, invalidOption, optionRules, type OptionRule } from "./options/option-rules.js";
 export { probeProvider, type ProbeResult } from "./engine/provider-canary.js";
 export type { RgeDtype } from "./bundle/dtype.js";
 export { DTYPES } from "./bundle/dtype.js";

@@ -223,12 +223,12 @@ export class Forward {
   /** The cache a prefill starts from: the shared prefix repeated for every row, or one masked column. */
   private async pastFor(prefix: { length: number; layers: PrefixLayers } | undefined, batch: number): Promise<DecoderCache> {
     const { text } = this.config;
-    const mask = new BigInt64Array(batch * (prefix?.length ?? 1)).fill(prefix ? 1n : 0n);
-    if (this.deviceKv) {
-      const layers = prefix ? await this.deviceKv.expand(prefix.layers, batch) : KvCache.empty(text.numLayers, batch, text.numKvHeads, text.headDim, this.cacheType).layers;
-      return new DeviceKvCache(layers, mask, batch, this.deviceKv);
+    if (!prefix) {
+      const empty = KvCache.empty(text.numLayers, batch, text.numKvHeads, text.headDim, this.cacheType);
+      return this.deviceKv ? new DeviceKvCache(empty.layers, empty.mask, batch, this.deviceKv) : empty;
     }
-    if (!prefix) return KvCache.empty(text.numLayers, batch, text.numKvHeads, text.headDim, this.cacheType);
+    const mask = new BigInt64Array(batch * prefix.length).fill(1n);
+    if (this.deviceKv) return new DeviceKvCache(await this.deviceKv.expand(prefix.layers, batch), mask, batch, this.deviceKv);
     return new KvCache(prefix.layers.map(({ key, value }) => ({ key: repeatRows(key, batch), value: repeatRows(value, batch) })), mask, batch);
   }
 

@@ -2,6 +2,7 @@ import * as ort from "onnxruntime-node";
 import type { Bundle } from "../bundle/load-bundle.js";
 import { OnnxInvalidError } from "../errors.js";
 import { graphOutputNames } from "../graph/graph-output-names.js";
+import { DECODER_IO } from "../graph/qwen2-5-vl/decoder-graph.js";
 
 export interface Sessions {
   visionEncoder: ort.InferenceSession;
@@ -48,9 +49,8 @@ export async function openSessions(bundle: Bundle, provider: Provider, threads?:
   return { visionEncoder, embedTokens, decoder, provider, kvOnDevice: cacheOutputs.length > 0 };
 }
 
-
 /** Element type of the decoder's KV cache (float16 in fp16 bundles). */
 export function cacheElementType(decoder: ort.InferenceSession): "float32" | "float16" {
-  const meta = decoder.inputMetadata.find((m) => m.name === "past_key_values.0.key");
+  const meta = decoder.inputMetadata.find((m) => m.name === DECODER_IO.pastKey(0));
   return meta?.isTensor && meta.type === "float16" ? "float16" : "float32";
 }

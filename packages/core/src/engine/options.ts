@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
-import { abortSignal, boolean, func, integerIn, nonEmptyString, oneOf, positiveInteger as positive, type OptionRule } from "./option-rules.js";
+import { IMAGE_LIMIT_RULES } from "../preprocess/image/image-limits.js";
+import { abortSignal, boolean, func, integerIn, nonEmptyString, oneOf, positiveInteger as positive, type OptionRule } from "../options/option-rules.js";
 
 // The rules of core's own options, so that a wrong value fails at once with InvalidOptionError naming the
 // option, instead of being silently ignored (NaN disabling a guard), killing the process (a million threads) or
@@ -21,7 +22,7 @@ export const LOAD_OPTION_RULES: Record<string, OptionRule> = {
   minPixels: positive,
   maxPixels: positive,
   smallImageRule: oneOf("reject", "stretch-to-factor", "mmeb"),
-  // maxImagePixels and maxImageBytes: checkImageLimits (preprocess/image) checks the image limits.
+  ...IMAGE_LIMIT_RULES,
   cacheSize: integerIn(0, Number.MAX_SAFE_INTEGER),
   prefixCache: boolean,
   kvCacheOnDevice: boolean,

@@ -3,7 +3,7 @@ import { parseDtype, type RgeDtype } from "../bundle/dtype.js";
 import { downloadBundle } from "../bundle/hub-download.js";
 import { isHubId, readBundle, type Bundle } from "../bundle/load-bundle.js";
 import { BundleMismatchError, DisposedError, NetworkDisabledError, RgeError } from "../errors.js";
-import { checkImageLimits, imageProcessorConfigFromJson, type SmallImageRule } from "../preprocess/image/index.js";
+import { imageProcessorConfigFromJson, type SmallImageRule } from "../preprocess/image/index.js";
 import type { PromptTokens } from "../preprocess/prompt.js";
 import { parseDevice, type RgeDevice } from "../device/device.js";
 import { Forward } from "./forward.js";
@@ -12,7 +12,7 @@ import { ResultCache } from "./result-cache.js";
 import { copyResult, Scheduler, type Job, type JobResult, type QueryResult, type TargetResult } from "./scheduler.js";
 import { DeviceKvOps } from "./device-kv-cache.js";
 import { cacheElementType } from "./open-sessions.js";
-import { checkOptions } from "./option-rules.js";
+import { checkOptions } from "../options/option-rules.js";
 import { EMBED_OPTION_RULES, LOAD_OPTION_RULES } from "./options.js";
 import { createSessions, type Sessions } from "./sessions.js";
 import { WorkQueue } from "./work-queue.js";
@@ -147,7 +147,6 @@ export async function loadRgeModel(pathOrHubId: string, options: LoadRgeModelOpt
   const device = parseDevice(options.device ?? "cpu");
   const dtype = parseDtype(options.dtype ?? "fp32");
   const batchSize = options.batchSize ?? 8;
-  checkImageLimits({ maxImageBytes: options.maxImageBytes, maxImagePixels: options.maxImagePixels });
   let dir = pathOrHubId;
   if (isHubId(pathOrHubId)) {
     if (!options.allowNetwork) {

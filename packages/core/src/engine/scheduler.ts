@@ -60,7 +60,7 @@ export class Scheduler {
       embeddings.forEach((embedding, i) => {
         const { pending, item, key } = chunk[i]!;
         if (pending.signal?.aborted) return pending.reject(aborted(pending.signal));
-        if (!isFinite(embedding)) return pending.reject(nonFinite());
+        if (!allFinite(embedding)) return pending.reject(nonFinite());
         const result: JobResult =
           pending.input.role === "target"
             ? { embedding, tokens: { prompt: item.ids.length } }
@@ -81,7 +81,7 @@ export class Scheduler {
         done: (outcome) => {
           if (!outcome.ok) return pending.reject(outcome.error);
           const { generated, stoppedBy, embedding } = outcome.value;
-          if (!isFinite(embedding)) return pending.reject(nonFinite());
+          if (!allFinite(embedding)) return pending.reject(nonFinite());
           const text = stoppedBy === "emb" ? generated.slice(0, -1) : generated;
           const result: QueryResult = {
             embedding,
@@ -119,7 +119,7 @@ export class Scheduler {
   }
 }
 
-function isFinite(v: Float32Array): boolean {
+function allFinite(v: Float32Array): boolean {
   for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i]!)) return false;
   return true;
 }

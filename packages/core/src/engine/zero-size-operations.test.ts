@@ -1,10 +1,11 @@
 import { cpSync } from "node:fs";
 import { join } from "node:path";
-import * as ort from "onnxruntime-node";
+import type * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RgeDtype } from "../bundle/dtype.js";
 import { convertCheckpoint } from "../convert/convert-checkpoint.js";
 import { exposeIntermediates } from "../testing/expose-intermediates.js";
+import { observeSessionRuns } from "../testing/observe-session-runs.js";
 import { gradientPng } from "../testing/test-images.js";
 import { tempDir } from "../testing/temp-dir.js";
 import { writeTinyBundle } from "../testing/tiny-model.js";
@@ -17,24 +18,19 @@ import { loadRgeModel } from "./rge-model.js";
 const tmp = tempDir();
 const checkpoint = join(import.meta.dirname, "..", "convert", "__fixtures__", "reference", "checkpoint");
 const seen: string[] = [];
-// The session class (the typings describe only its factory); its run() is wrapped for this file's tests.
-const sessionClass = (ort.InferenceSession as unknown as { prototype: ort.InferenceSession }).prototype;
-const originalRun = sessionClass.run;
+let stopObserving: () => void;
 
 beforeAll(() => {
-  sessionClass.run = async function (this: ort.InferenceSession, ...args: Parameters<typeof originalRun>) {
-    const [feeds] = args;
-    const record = (kind: string, name: string, tensor: ort.OnnxValue) => {
-      if ("dims" in tensor && tensor.dims.includes(0)) seen.push(`${kind} ${name} [${tensor.dims.join(",")}]`);
-    };
-    for (const [name, tensor] of Object.entries(feeds)) record("input", name, tensor as ort.OnnxValue);
-    const out = await originalRun.apply(this, args);
-    for (const [name, tensor] of Object.entries(out)) record("value", name, tensor);
-    return out;
-  } as typeof originalRun;
+  const record = (kind: string, name: string, tensor: ort.Tensor) => {
+    if (tensor.dims.includes(0)) seen.push(`${kind} ${name} [${tensor.dims.join(",")}]`);
+  };
+  stopObserving = observeSessionRuns((feeds, outputs) => {
+    for (const [name, tensor] of Object.entries(feeds)) record("input", name, tensor);
+    for (const [name, tensor] of Object.entries(outputs)) record("value", name, tensor);
+  });
 });
 afterAll(() => {
-  sessionClass.run = originalRun;
+  stopObserving();
   tmp.remove();
 });
 

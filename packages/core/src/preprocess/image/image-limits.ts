@@ -1,4 +1,5 @@
-import { ImageTooLargeError, InvalidOptionError } from "../../errors.js";
+import { checkOptions, positiveNumber } from "../../options/option-rules.js";
+import { ImageTooLargeError } from "../../errors.js";
 
 /**
  * Default `maxImageBytes`: 64 MiB of encoded image. The vision encoder sees at most `maxPixels` (12.8 M pixels
@@ -10,13 +11,11 @@ export const DEFAULT_MAX_IMAGE_BYTES = 64 * 1024 * 1024;
 
 /** Throws `InvalidOptionError` unless each limit given is a positive finite number. */
 export function checkImageLimits(limits: { maxImageBytes?: number | undefined; maxImagePixels?: number | undefined }): void {
-  for (const [name, value] of Object.entries(limits)) {
-    if (value === undefined) continue;
-    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-      throw new InvalidOptionError(`${name} must be a positive finite number, got ${String(value)}.`);
-    }
-  }
+  checkOptions(limits, "image limits", IMAGE_LIMIT_RULES);
 }
+
+/** The rules of the image limits, shared with `loadRgeModel`'s options. */
+export const IMAGE_LIMIT_RULES = { maxImageBytes: positiveNumber, maxImagePixels: positiveNumber } as const;
 
 /** The error for a source over `maxImageBytes`; `found` says what was seen, e.g. "is 2,000 bytes". */
 export function imageTooManyBytes(what: string, found: string, limit: number): ImageTooLargeError {

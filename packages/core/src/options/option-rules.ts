@@ -35,6 +35,10 @@ export const integerOrInfinity =
   (v, name) => {
     if (v !== Infinity && (typeof v !== "number" || !Number.isInteger(v) || v < min)) throw invalidOption(name, `an integer ≥ ${min}, or Infinity`, v);
   };
+/** A finite number above 0 (NaN and ±Infinity are refused). */
+export const positiveNumber: OptionRule = (v, name) => {
+  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw invalidOption(name, "a positive finite number", v);
+};
 /** `true` or `false`. */
 export const boolean: OptionRule = (v, name) => {
   if (typeof v !== "boolean") throw invalidOption(name, "true or false", v);
@@ -93,4 +97,4 @@ export function checkOptions(options: unknown, what: string, rules: Readonly<Rec
  * import { checkOptions, optionRules as rules } from "@rge/core";
  * checkOptions(params, "MyRetriever's options", { k: rules.positiveInteger, mode: rules.oneOf("fast", "exact") });
  */
-export const optionRules = { integerIn, positiveInteger, integerOrInfinity, boolean, string, nonEmptyString, oneOf, func, abortSignal, nullable } as const;
+export const optionRules = { integerIn, positiveInteger, positiveNumber, integerOrInfinity, boolean, string, nonEmptyString, oneOf, func, abortSignal, nullable } as const;
