@@ -20,6 +20,10 @@ export type RgeErrorCode =
   | "RGE_DEVICE_UNAVAILABLE"
   | "RGE_UNKNOWN_DTYPE"
   | "RGE_NETWORK_DISABLED"
+  | "RGE_HUB_AUTH"
+  | "RGE_HUB_NOT_FOUND"
+  | "RGE_DOWNLOAD_FAILED"
+  | "RGE_DOWNLOAD_CORRUPT"
   | "RGE_ABORTED"
   | "RGE_DISPOSED"
   | "RGE_INVALID_OPTION"
@@ -158,6 +162,59 @@ export class UnknownDtypeError extends RgeError {
 export class NetworkDisabledError extends RgeError {
   constructor(message: string) {
     super("RGE_NETWORK_DISABLED", message);
+  }
+}
+
+/**
+ * The hub refused the request: 401 (no token, or a token it does not accept) or 403 (a gated repo whose terms the
+ * token's account has not accepted, or a token without read access). `status` is the HTTP status, `url` the URL.
+ */
+export class HubAuthError extends RgeError {
+  readonly status: number;
+  readonly url: string;
+  constructor(message: string, status: number, url: string) {
+    super("RGE_HUB_AUTH", message);
+    this.status = status;
+    this.url = url;
+  }
+}
+
+/** The hub has no such repo (or it is private and no token was sent), revision or file. `what` says which. */
+export class HubNotFoundError extends RgeError {
+  readonly what: "repo" | "revision" | "file";
+  readonly url: string;
+  constructor(message: string, what: "repo" | "revision" | "file", url: string) {
+    super("RGE_HUB_NOT_FOUND", message);
+    this.what = what;
+    this.url = url;
+  }
+}
+
+/**
+ * A download failed after its retries: the connection dropped or stalled, the server kept answering 5xx or 429, or it
+ * answered something a hub does not (no commit or hash headers). `url` names the request; `status` is set when the
+ * server answered. What was downloaded so far is kept, so the next attempt resumes.
+ */
+export class DownloadError extends RgeError {
+  readonly url: string;
+  readonly status: number | undefined;
+  constructor(message: string, url: string, status?: number, options?: { cause?: unknown }) {
+    super("RGE_DOWNLOAD_FAILED", message, options);
+    this.url = url;
+    this.status = status;
+  }
+}
+
+/** A downloaded file's size or hash differed from what the hub announced, twice in a row. Nothing was cached. */
+export class DownloadCorruptError extends RgeError {
+  readonly url: string;
+  readonly expected: string;
+  readonly actual: string;
+  constructor(message: string, url: string, expected: string, actual: string) {
+    super("RGE_DOWNLOAD_CORRUPT", message);
+    this.url = url;
+    this.expected = expected;
+    this.actual = actual;
   }
 }
 

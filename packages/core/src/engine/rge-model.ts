@@ -1,8 +1,9 @@
 import { PreTrainedTokenizer } from "@huggingface/transformers";
 import { parseDtype, type RgeDtype } from "../bundle/dtype.js";
-import { downloadBundle } from "../bundle/hub-download.js";
+import { pullModel } from "../hub/pull.js";
+import type { PullProgress } from "../hub/snapshot.js";
 import { isHubId, readBundle, type Bundle } from "../bundle/load-bundle.js";
-import { BundleMismatchError, DisposedError, NetworkDisabledError, RgeError } from "../errors.js";
+import { BundleMismatchError, DisposedError, RgeError } from "../errors.js";
 import { imageProcessorConfigFromJson, type SmallImageRule } from "../preprocess/image/index.js";
 import type { PromptTokens } from "../preprocess/prompt.js";
 import { parseDevice, type RgeDevice } from "../device/device.js";
@@ -12,7 +13,7 @@ import { ResultCache } from "./result-cache.js";
 import { copyResult, Scheduler, type Job, type JobResult, type QueryResult, type TargetResult } from "./scheduler.js";
 import { DeviceKvOps } from "./device-kv-cache.js";
 import { cacheElementType } from "./open-sessions.js";
-import { checkOptions } from "../options/option-rules.js";
+import { checkOptions, definedFields } from "../options/option-rules.js";
 import { EMBED_OPTION_RULES, LOAD_OPTION_RULES } from "./options.js";
 import { createSessions, type Sessions } from "./sessions.js";
 import { WorkQueue } from "./work-queue.js";
@@ -32,11 +33,27 @@ export interface LoadRgeModelOptions {
   maxNewTokens?: number;
   /** Most inputs run together in one batch. Default 8. */
   batchSize?: number;
-  /** Allow downloading a bundle by hub id and fetching http(s) images. Default false: nothing touches the network. */
+  /**
+   * Allow downloading a hub repo and fetching http(s) images. Default false: nothing touches the network, and a hub
+   * id loads only if it is already in the cache (after `rge pull` or an earlier load).
+   */
   allowNetwork?: boolean;
-  /** Hub revision and cache directory for downloads (see `downloadBundle`). */
+  /** Hub branch, tag or commit. Default "main". */
   revision?: string;
+  /** Where converted bundles are cached. Default `$RGE_CACHE_DIR` or `~/.cache/rge`. */
   cacheDir?: string;
+  /** The Hugging Face hub cache for checkpoint files. Default `$HF_HUB_CACHE`, `$HF_HOME/hub` or `~/.cache/huggingface/hub`. */
+  hubCacheDir?: string;
+  /** Hub base URL. Default `$HF_ENDPOINT` or https://huggingface.co. */
+  endpoint?: string;
+  /** Hub access token for private or gated repos. Default `$HF_TOKEN` or the token file of `huggingface-cli login`. */
+  token?: string;
+  /** Ask the hub whether the revision moved although a bundle for it is cached. Default false (no request). */
+  checkForUpdates?: boolean;
+  /** Progress of a download and conversion from the hub (see `PullProgress`). */
+  onProgress?: (progress: PullProgress) => void;
+  /** Cancels a download from the hub. */
+  signal?: AbortSignal;
   /** ONNX Runtime intra-op threads. Default: ONNX Runtime's choice. */
   threads?: number;
   /** Bounds on image size in pixels after resizing; default: the bundle's preprocessor_config.json. */
@@ -149,16 +166,22 @@ export async function loadRgeModel(pathOrHubId: string, options: LoadRgeModelOpt
   const batchSize = options.batchSize ?? 8;
   let dir = pathOrHubId;
   if (isHubId(pathOrHubId)) {
-    if (!options.allowNetwork) {
-      throw new NetworkDisabledError(
-        `"${pathOrHubId}" is not a local directory. To download it from the Hugging Face hub pass { allowNetwork: true }.`,
-      );
-    }
-    dir = await downloadBundle(pathOrHubId, {
+    const pulled = await pullModel(pathOrHubId, {
       dtype,
-      ...(options.revision ? { revision: options.revision } : {}),
-      ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+      allowNetwork: options.allowNetwork ?? false,
+      ...definedFields({
+        revision: options.revision,
+        cacheDir: options.cacheDir,
+        hubCacheDir: options.hubCacheDir,
+        endpoint: options.endpoint,
+        token: options.token,
+        checkForUpdates: options.checkForUpdates,
+        onProgress: options.onProgress,
+        onWarning: options.onWarning,
+        signal: options.signal,
+      }),
     });
+    dir = pulled.dir;
   }
   const bundle = readBundle(dir, dtype);
   const sessions = await createSessions(bundle, {

@@ -98,3 +98,8 @@ export function checkOptions(options: unknown, what: string, rules: Readonly<Rec
  * checkOptions(params, "MyRetriever's options", { k: rules.positiveInteger, mode: rules.oneOf("fast", "exact") });
  */
 export const optionRules = { integerIn, positiveInteger, positiveNumber, integerOrInfinity, boolean, string, nonEmptyString, oneOf, func, abortSignal, nullable } as const;
+
+/** `fields` without its undefined entries, so that they do not override defaults when spread into options. */
+export function definedFields<T extends object>(fields: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}

@@ -1,0 +1,150 @@
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, lstatSync } from "node:fs";
+import { basename, join, resolve, dirname } from "node:path";
+import { parseDtype } from "../bundle/dtype.js";
+import { BundleCache, listBundles, readRefs, type CachedBundleEntry } from "./bundle-cache.js";
+import { defaultHubCacheDir, HubCache } from "./hub-cache.js";
+import { checkRevision, isCommitHash, parseRepoId } from "./repo-ref.js";
+
+export type { CachedBundleEntry } from "./bundle-cache.js";
+
+/** A checkpoint commit in the Hugging Face hub cache that RGE can convert (a Qwen2.5-VL config). */
+export interface CachedCheckpointEntry {
+  repo: string;
+  commit: string;
+  dir: string;
+  /** Bytes of the blobs this snapshot points to. */
+  bytes: number;
+  refs: string[];
+}
+
+export interface CacheListing {
+  bundles: CachedBundleEntry[];
+  checkpoints: CachedCheckpointEntry[];
+}
+
+export interface CacheLocations {
+  /** Default `$RGE_CACHE_DIR` or `~/.cache/rge`. */
+  cacheDir?: string;
+  /** Default `$HF_HUB_CACHE`, `$HF_HOME/hub` or `~/.cache/huggingface/hub`. */
+  hubCacheDir?: string;
+}
+
+/** What the caches hold: converted bundles, and Qwen2.5-VL checkpoints in the hub cache. Makes no request. */
+export function listCache(options: CacheLocations = {}): CacheListing {
+  return { bundles: listBundles(options.cacheDir), checkpoints: listCheckpoints(options.hubCacheDir ?? defaultHubCacheDir()) };
+}
+
+function listCheckpoints(root: string): CachedCheckpointEntry[] {
+  if (!existsSync(root)) return [];
+  const entries: CachedCheckpointEntry[] = [];
+  for (const folder of readdirSync(root)) {
+    const match = /^models--(.+?)--(.+)$/.exec(folder);
+    if (!match) continue;
+    const repoDir = join(root, folder);
+    const refs = readRefs(join(repoDir, "refs"));
+    const snapshots = join(repoDir, "snapshots");
+    if (!existsSync(snapshots)) continue;
+    for (const commit of readdirSync(snapshots).filter(isCommitHash)) {
+      const dir = join(snapshots, commit);
+      if (!isQwen25Vl(join(dir, "config.json")) || !["model.safetensors", "model.safetensors.index.json"].some((f) => existsSync(join(dir, f)))) continue;
+      const bytes = [...snapshotBlobs(dir)].reduce((s, b) => s + (existsSync(b) ? statSync(b).size : 0), 0);
+      entries.push({ repo: `${match[1]}/${match[2]}`, commit, dir, bytes, refs: refs.filter((r) => r.commit === commit).map((r) => r.name) });
+    }
+  }
+  return entries;
+}
+
+function isQwen25Vl(configPath: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(configPath, "utf8")) as { model_type?: string }).model_type === "qwen2_5_vl";
+  } catch {
+    return false;
+  }
+}
+
+/** The blob files a snapshot's symlinks point to (absolute paths). */
+function snapshotBlobs(dir: string): Set<string> {
+  const blobs = new Set<string>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const path = join(d, e.name);
+      if (e.isDirectory()) walk(path);
+      else if (e.isSymbolicLink()) blobs.add(resolve(dirname(path), readlinkSync(path)));
+    }
+  };
+  walk(dir);
+  return blobs;
+}
+
+/** Options of {@link removeFromCache}. */
+export interface RemoveFromCacheOptions extends CacheLocations {
+  /** Only bundles of this dtype. Default all. */
+  dtype?: string;
+  /** Only this revision's commit (a branch, tag or commit hash). Default all commits. */
+  revision?: string;
+  /** Also remove the repo's checkpoint from the hub cache (the snapshots, and blobs no other snapshot uses). Default false. */
+  checkpoint?: boolean;
+}
+
+/** Removes a repo's converted bundles (and with `checkpoint`, its hub-cache snapshots). Returns what went and bytes freed. */
+export function removeFromCache(repoId: string, options: RemoveFromCacheOptions = {}): { removed: string[]; bytes: number } {
+  const repo = parseRepoId(repoId);
+  const dtype = options.dtype === undefined ? undefined : parseDtype(options.dtype);
+  const revision = options.revision === undefined ? undefined : checkRevision(options.revision);
+  const bundles = new BundleCache(repo, options.cacheDir);
+  const removed: string[] = [];
+  let bytes = 0;
+  const commitOf = (cache: { commitFor(r: string): string | undefined }) => (revision === undefined ? undefined : (cache.commitFor(revision) ?? "none"));
+
+  const bundleCommit = commitOf(bundles);
+  for (const entry of listBundles(bundles.root)) {
+    if (entry.repo !== repo.id || (dtype && entry.dtype !== dtype) || (bundleCommit && entry.commit !== bundleCommit)) continue;
+    bytes += entry.bytes;
+    rmSync(entry.dir, { recursive: true, force: true });
+    removed.push(entry.dir);
+  }
+  if (existsSync(bundles.repoDir)) {
+    for (const commit of readdirSync(bundles.repoDir).filter(isCommitHash)) {
+      const dir = join(bundles.repoDir, commit);
+      if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  pruneEmpty(bundles.repoDir, (commit) => !existsSync(join(bundles.repoDir, commit)));
+
+  if (options.checkpoint) {
+    const hub = new HubCache(repo, options.hubCacheDir);
+    const snapshots = join(hub.repoDir, "snapshots");
+    const hubCommit = commitOf(hub);
+    if (existsSync(snapshots)) {
+      const commits = readdirSync(snapshots).filter(isCommitHash);
+      const doomed = commits.filter((c) => !hubCommit || c === hubCommit);
+      const kept = new Set(commits.filter((c) => !doomed.includes(c)).flatMap((c) => [...snapshotBlobs(join(snapshots, c))]));
+      for (const commit of doomed) {
+        const dir = join(snapshots, commit);
+        for (const blob of snapshotBlobs(dir)) {
+          if (kept.has(blob) || !existsSync(blob)) continue;
+          bytes += statSync(blob).size;
+          rmSync(blob, { force: true });
+        }
+        rmSync(dir, { recursive: true, force: true });
+        removed.push(dir);
+      }
+      pruneEmpty(hub.repoDir, (commit) => !existsSync(join(snapshots, commit)));
+    }
+  }
+  return { removed, bytes };
+}
+
+/** Drops refs to removed commits, then the repo folder if nothing is left in it but refs and markers. */
+function pruneEmpty(repoDir: string, gone: (commit: string) => boolean): void {
+  if (!existsSync(repoDir)) return;
+  const refsDir = join(repoDir, "refs");
+  for (const ref of readRefs(refsDir)) if (gone(ref.commit)) rmSync(join(refsDir, ref.name), { force: true });
+  const left = readdirSync(repoDir).filter((name) => {
+    const path = join(repoDir, name);
+    if (name === "refs" || name === ".no_exist") return readRefs(refsDir).length > 0 && name === "refs";
+    if (name === "snapshots" || name === "blobs") return lstatSync(path).isDirectory() && readdirSync(path).length > 0;
+    return isCommitHash(basename(path)) ? readdirSync(path).length > 0 : true;
+  });
+  if (left.length === 0) rmSync(repoDir, { recursive: true, force: true });
+}

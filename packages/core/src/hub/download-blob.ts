@@ -1,0 +1,197 @@
+import { createHash, type Hash } from "node:crypto";
+import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, truncateSync } from "node:fs";
+import { dirname } from "node:path";
+import { open } from "node:fs/promises";
+import { AbortedError, DownloadCorruptError, DownloadError } from "../errors.js";
+import { describe, type HubClient, type FileMetadata } from "./hub-client.js";
+import type { RepoId } from "./repo-ref.js";
+
+/** Bytes of one file so far; `resumedFrom` is where this attempt started. */
+export interface BlobProgress {
+  bytes: number;
+  size: number;
+}
+
+/**
+ * Downloads one file into `blobPath`, safely for files of many gigabytes:
+ * - streamed to `<blob>.incomplete` (huggingface_hub's name for it) with backpressure, so memory does not grow with
+ *   the file;
+ * - after a dropped or stalled connection, resumed with `Range` from what `.incomplete` holds (also across processes
+ *   and runs), with backoff between attempts;
+ * - hashed while it streams (sha256 for LFS files, the git blob sha1 for small ones) and checked against the hub's
+ *   hash and size; a mismatch deletes the part and downloads once more before {@link DownloadCorruptError};
+ * - flushed to disk and renamed into place, so a blob is either complete and verified or absent.
+ * The caller holds the blob's lock.
+ */
+export async function downloadBlob(client: HubClient, repo: RepoId, file: FileMetadata, blobPath: string, onBytes: (p: BlobProgress) => void): Promise<void> {
+  const part = `${blobPath}.incomplete`;
+  mkdirSync(dirname(blobPath), { recursive: true });
+  let failures = 0;
+  let corrupt = 0;
+  const retry = async (why: string, cause?: unknown) => {
+    if (failures >= client.retries) {
+      throw new DownloadError(
+        `Downloading ${file.url} failed ${failures + 1} times, last: ${why}. ${sizeOf(part)} bytes are kept in ${part}; ` +
+          "the next attempt resumes from there.",
+        file.url,
+        undefined,
+        { cause },
+      );
+    }
+    await client.backoff(failures++);
+  };
+  for (;;) {
+    let have = existsSync(part) ? statSync(part).size : 0;
+    if (have > file.size) {
+      rmSync(part);
+      have = 0;
+    }
+    let hash = hasher(file);
+    if (have > 0) await hashPrefix(part, hash);
+    if (have < file.size) {
+      try {
+        ({ length: have, hash } = await fetchRest(client, repo, file, part, have, hash, onBytes));
+      } catch (error) {
+        if (client.signal?.aborted) throw error instanceof AbortedError ? error : new AbortedError(undefined, { cause: error });
+        if (error instanceof TooLongError) {
+          rmSync(part, { force: true });
+          if (corrupt++ >= 1) {
+            throw new DownloadCorruptError(`${file.url} sent more than the ${file.size} bytes the hub announced, twice.`, file.url, String(file.size), "more");
+          }
+          continue;
+        }
+        if (!(error instanceof RetryableError)) throw error;
+        await retry(error.message, error.cause);
+        continue;
+      }
+      if (have < file.size) {
+        // The body ended early without an error (a server closing after a partial reply): resume.
+        await retry(`the body ended after ${have} of ${file.size} bytes`);
+        continue;
+      }
+    }
+    const actual = hash.digest("hex");
+    if (actual !== file.etag) {
+      rmSync(part, { force: true });
+      if (corrupt++ >= 1) {
+        throw new DownloadCorruptError(
+          `${file.url} arrived with hash ${actual} instead of the hub's ${file.etag}, twice; nothing was cached. ` +
+            "Something between here and the hub may be altering downloads.",
+          file.url,
+          file.etag,
+          actual,
+        );
+      }
+      continue;
+    }
+    const fd = openSync(part, "r+");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(part, blobPath);
+    return;
+  }
+}
+
+/** The hash the hub names a file by: sha256 of the bytes (64 hex) or git's blob sha1 (40 hex) for non-LFS files. */
+function hasher(file: FileMetadata): Hash {
+  if (file.etag.length === 64) return createHash("sha256");
+  return createHash("sha1").update(`blob ${file.size}\0`);
+}
+
+async function hashPrefix(path: string, hash: Hash): Promise<void> {
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+}
+
+class RetryableError extends Error {}
+class TooLongError extends Error {}
+
+/**
+ * Appends the bytes from `have` on to `part`, feeding `hash` (which has seen the first `have` bytes). Resolves the new
+ * length and the hash that saw all of it: a fresh one when the server ignored the range and sent the whole file.
+ * Throws RetryableError for what another attempt may fix.
+ */
+async function fetchRest(
+  client: HubClient,
+  repo: RepoId,
+  file: FileMetadata,
+  part: string,
+  have: number,
+  hash: Hash,
+  onBytes: (p: BlobProgress) => void,
+): Promise<{ length: number; hash: Hash }> {
+  const attempt = new AbortController();
+  const signal = client.signal ? AbortSignal.any([client.signal, attempt.signal]) : attempt.signal;
+  const timer = setTimeout(() => attempt.abort(new RetryableError(`no data for ${client.stallTimeoutMs} ms`)), client.stallTimeoutMs);
+  try {
+    let response: Response;
+    try {
+      response = await client.download(file.url, have, signal, repo);
+    } catch (error) {
+      if (attempt.signal.aborted && !client.signal?.aborted) throw attempt.signal.reason as Error;
+      if (error instanceof DownloadError && error.status === undefined) throw new RetryableError(error.message, { cause: error });
+      throw error;
+    }
+    let start = have;
+    if (response.status === 416 || (response.status === 200 && have > 0)) {
+      // 416: what we hold is not a prefix of this file; 200: the server ignored the range. Take the whole file again.
+      await response.body?.cancel();
+      truncateSync(part, 0);
+      if (response.status === 416) throw new RetryableError("the server refused the range (416)");
+      start = 0;
+      hash = hasher(file);
+    } else if (response.status === 206) {
+      const range = /^bytes (\d+)-/.exec(response.headers.get("content-range") ?? "");
+      if (!range || Number(range[1]) !== have) {
+        await response.body?.cancel();
+        throw new RetryableError(`asked for bytes from ${have}, the server sent ${response.headers.get("content-range") ?? "no Content-Range"}`);
+      }
+    }
+    if (!response.body) throw new RetryableError("the response has no body");
+    // Each chunk is written before the next is read, so every byte counted is on disk when the connection drops
+    // (a piped write stream would discard what it buffered), and memory holds one chunk.
+    const out = await open(part, start === 0 ? "w" : "a");
+    let length = start;
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        timer.refresh();
+        if (length + chunk.byteLength > file.size) throw new TooLongError();
+        try {
+          await out.write(chunk);
+        } catch (error) {
+          throw new DiskError(error);
+        }
+        length += chunk.byteLength;
+        hash.update(chunk);
+        onBytes({ bytes: length, size: file.size });
+      }
+    } catch (error) {
+      if (error instanceof TooLongError) throw error;
+      if (error instanceof DiskError) throw error.cause as Error; // a full disk is not something a retry fixes
+      if (client.signal?.aborted) throw new AbortedError(undefined, { cause: client.signal.reason });
+      if (attempt.signal.aborted) throw attempt.signal.reason as Error;
+      throw new RetryableError(describe(error), { cause: error });
+    } finally {
+      await out.close();
+    }
+    return { length, hash };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+class DiskError extends Error {
+  constructor(cause: unknown) {
+    super("write failed", { cause });
+  }
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
