@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { configDefaults, defineProject, type TestProjectInlineConfiguration } from "vitest/config";
 
 // "@rge/source" resolves workspace packages to their TypeScript sources, so tests need no build.
@@ -14,6 +15,7 @@ export function rgeProject(name: string, test: Partial<NonNullable<TestProjectIn
       exclude: [...configDefaults.exclude, "**/dist/**"],
       testTimeout: 60_000,
       ...test,
+      setupFiles: [join(import.meta.dirname, "vitest.loopback-only.ts"), ...[test.setupFiles ?? []].flat()],
     },
   });
 }

@@ -2,12 +2,19 @@ import { parseArgs } from "node:util";
 import { SingleBar, Presets } from "cli-progress";
 import { DTYPES, type RgeDtype } from "../bundle/dtype.js";
 import { convertCheckpoint } from "../convert/convert-checkpoint.js";
+import { isHubId } from "../bundle/load-bundle.js";
+import { pullCheckpoint } from "../hub/pull.js";
+import { HUB_OPTIONS, hubLocation, interruptSignal } from "./pull-command.js";
+import { PullReporter } from "./pull-progress.js";
 import { UsageError } from "./usage-error.js";
 
-export const CONVERT_USAGE = `rge convert <checkpoint-dir> <out-dir> [--dtype fp32] [--dtype ...] [--max-new-tokens 128]
+export const CONVERT_USAGE = `rge convert <checkpoint-dir | org/name> <out-dir> [--dtype fp32] [--dtype ...] [--max-new-tokens 128]
                  [--external-data auto|always|never] [--kv-outputs new|present] [--overwrite]
+                 [--revision main] [--endpoint URL] [--hub-cache-dir DIR]
 
-Converts a Hugging Face Qwen2.5-VL RGE checkpoint (e.g. a local copy of MCG-NJU/RGE) into an RGE bundle.
+Converts a Hugging Face Qwen2.5-VL RGE checkpoint into an RGE bundle: a local directory, or a hub repo such as
+MCG-NJU/RGE, downloaded first into the Hugging Face cache (resumable; HF_TOKEN for private repos). To convert into the
+RGE cache for loadRgeModel("org/name"), use \`rge pull\` instead.
 dtypes: ${DTYPES.join(", ")}. --kv-outputs present writes the transformers.js decoder contract (present.* = past +
 new every step); the default, new, outputs only each step's keys and values so the engine keeps its cache in place.`;
 
@@ -21,11 +28,22 @@ export async function convertCommand(argv: string[]): Promise<void> {
       "external-data": { type: "string" },
       "kv-outputs": { type: "string" },
       overwrite: { type: "boolean" },
+      ...HUB_OPTIONS,
     },
   });
-  const [from, to] = positionals;
+  let [from, to] = positionals;
   if (!from || !to) throw new UsageError(CONVERT_USAGE);
   const started = performance.now();
+  if (isHubId(from)) {
+    const interrupt = interruptSignal();
+    const reporter = new PullReporter();
+    try {
+      from = (await pullCheckpoint(from, { ...hubLocation(values), signal: interrupt.signal, onProgress: reporter.onProgress })).dir;
+    } finally {
+      reporter.stop();
+      interrupt.dispose();
+    }
+  }
   const bar = new SingleBar(
     { format: "converting {graph} ({dtype}) [{bar}] {percentage}% | {done}/{total} MB | ETA {eta_formatted}", hideCursor: true },
     Presets.shades_classic,

@@ -1,17 +1,25 @@
 #!/usr/bin/env node
 /**
- * The `rge` command line: `rge convert` makes a bundle from a Hugging Face checkpoint; `rge edit-decoder`
- * makes an existing Qwen2.5-VL decoder export RGE-ready.
+ * The `rge` command line: `rge pull` downloads and converts a hub model into the cache, `rge cache` lists and
+ * removes what is cached, `rge convert` makes a bundle from a Hugging Face checkpoint, `rge edit-decoder` makes an
+ * existing Qwen2.5-VL decoder export RGE-ready.
  */
 import { RgeError } from "../errors.js";
+import { CACHE_USAGE, cacheCommand } from "./cache-command.js";
 import { CONVERT_USAGE, convertCommand } from "./convert-command.js";
+import { PULL_USAGE, pullCommand } from "./pull-command.js";
 import { EDIT_DECODER_USAGE, editDecoderCommand } from "./edit-decoder-command.js";
 import { UsageError } from "./usage-error.js";
 
 const indent = (text: string) => text.split("\n").join("\n  ");
-const USAGE = `Usage:\n  ${indent(CONVERT_USAGE)}\n\n  ${indent(EDIT_DECODER_USAGE)}`;
+const USAGE = `Usage:\n  ${[PULL_USAGE, CACHE_USAGE, CONVERT_USAGE, EDIT_DECODER_USAGE].map(indent).join("\n\n  ")}`;
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { convert: convertCommand, "edit-decoder": editDecoderCommand };
+const commands: Record<string, (argv: string[]) => Promise<void>> = {
+  pull: pullCommand,
+  cache: cacheCommand,
+  convert: convertCommand,
+  "edit-decoder": editDecoderCommand,
+};
 
 /** Runs the CLI with the given arguments; resolves to the process exit code. */
 export async function runCli(argv: string[]): Promise<number> {
@@ -35,7 +43,7 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     if (error instanceof RgeError) {
       console.error(`rge ${name}: ${error.message} [${error.code}]`);
-      return 1;
+      return error.code === "RGE_ABORTED" ? 130 : 1;
     }
     if (error instanceof TypeError && (error as NodeJS.ErrnoException).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
       console.error(`${error.message}\n\n${USAGE}`);

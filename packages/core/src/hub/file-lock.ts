@@ -20,8 +20,10 @@ export async function withLock<T>(lockPath: string, signal: AbortSignal | undefi
       release = await lockfile.lock(lockPath, {
         realpath: false,
         lockfilePath: lockPath,
-        stale: 20_000,
-        update: 5_000,
+        // Refreshed every 10 s; a lock left 60 s unrefreshed belongs to a dead process. Generous, because a
+        // conversion keeps the event loop busy for stretches.
+        stale: 60_000,
+        update: 10_000,
         // Without a handler, proper-lockfile throws from a timer (an uncaught exception) when the lock is lost.
         onCompromised: (error) => {
           compromised = error;

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { checkRevision, inside, isCommitHash, type RepoId } from "./repo-ref.js";
@@ -59,17 +59,21 @@ export class HubCache {
     return existsSync(this.snapshotPath(commit, file)); // existsSync follows the link: a dangling one is "not there"
   }
 
-  /** Makes `snapshots/<commit>/<file>` point at the blob: a relative symlink, or a copy where links are refused. */
+  /**
+   * Makes `snapshots/<commit>/<file>` point at the blob: a relative symlink, or a copy where links are refused. Made
+   * under a temporary name and renamed over the entry, so that processes linking the same file at once cannot clash.
+   */
   link(commit: string, file: string, etag: string): void {
     const pointer = this.snapshotPath(commit, file);
     const blob = this.blobPath(etag);
     mkdirSync(dirname(pointer), { recursive: true });
-    if (isLink(pointer) || existsSync(pointer)) rmSync(pointer, { force: true });
+    const temp = `${pointer}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     try {
-      symlinkSync(relative(dirname(pointer), blob), pointer);
+      symlinkSync(relative(dirname(pointer), blob), temp);
     } catch {
-      copyFileSync(blob, pointer); // e.g. Windows without developer mode, as huggingface_hub does
+      copyFileSync(blob, temp); // e.g. Windows without developer mode, as huggingface_hub does
     }
+    renameSync(temp, pointer);
   }
 
   /** Records that `file` is not in `commit`, so that later loads do not ask again. */
@@ -104,12 +108,4 @@ export function writeAtomically(path: string, content: string): void {
   const temp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   writeFileSync(temp, content);
   renameSync(temp, path);
-}
-
-function isLink(path: string): boolean {
-  try {
-    return lstatSync(path).isSymbolicLink();
-  } catch {
-    return false;
-  }
 }
