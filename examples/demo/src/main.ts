@@ -1,9 +1,10 @@
 /**
- * The RGE demo: `npm run demo` (tiny random model, built on the fly) or `npm run demo -- <bundle-dir>`
- * (a real bundle made by `rge convert`). Options: `--device cpu|cuda|webgpu|auto`, `--dtype fp32|fp16|q8|q4`.
+ * The RGE demo: `npm run demo` (tiny random model, built on the fly), `npm run demo -- MCG-NJU/RGE` (the released
+ * model, downloaded and converted into the cache on first use) or `npm run demo -- <bundle-dir>` (a bundle made by
+ * `rge convert`). Options: `--device cpu|cuda|webgpu|auto`, `--dtype fp32|fp16|q8|q4`.
  */
 import { parseArgs } from "node:util";
-import type { RgeDevice, RgeDtype } from "@rge/core";
+import { isHubId, type PullProgress, type RgeDevice, type RgeDtype } from "@rge/core";
 import { exampleBundle } from "@rge/core/testing";
 import { formatDemo, runDemo } from "./demo.js";
 
@@ -13,10 +14,17 @@ const { values, positionals } = parseArgs({
 });
 const bundle = exampleBundle(positionals[0] ?? process.env.RGE_MODEL);
 const dir = bundle.dir;
-if (bundle.tiny) console.log("Run `npm run demo -- <bundle-dir>` with a bundle made by `rge convert` for real results.");
+if (bundle.tiny) console.log("Run `npm run demo -- MCG-NJU/RGE` (or a bundle directory) for real results.");
+let lastStage = "";
+const showProgress = (p: PullProgress) => {
+  if (p.stage === "plan") console.log(`Fetching ${p.repo}: ${(p.files.reduce((s, f) => s + (f.cached ? 0 : f.size), 0) / 1e9).toFixed(2)} GB to download…`);
+  else if (p.stage !== lastStage) console.log(p.stage === "convert" ? `Converting to ${p.dtype}…` : p.stage === "wait" ? `Waiting for another process (${p.file})…` : "Downloading…");
+  lastStage = p.stage;
+};
 try {
   const t0 = performance.now();
   const results = await runDemo(dir, {
+    ...(isHubId(dir) ? { allowNetwork: true, onProgress: showProgress } : {}),
     ...(values.device ? { device: values.device as RgeDevice } : {}),
     ...(values.dtype ? { dtype: values.dtype as RgeDtype } : {}),
     ...(values["max-new-tokens"] ? { maxNewTokens: Number(values["max-new-tokens"]) } : {}),

@@ -18,7 +18,7 @@ export { DTYPES } from "./bundle/dtype.js";
 export { dot } from "./engine/vector.js";
 export { DEFAULT_INSTRUCTIONS } from "./preprocess/prompt.js";
 export type { ImageSource, SmallImageRule } from "./preprocess/image/index.js";
-export { readBundle, type Bundle } from "./bundle/load-bundle.js";
+export { isHubId, readBundle, type Bundle } from "./bundle/load-bundle.js";
 export { pullModel, pullCheckpoint, type PullModelOptions, type PulledModel } from "./hub/pull.js";
 export type { PullProgress, RepoKind, Snapshot } from "./hub/snapshot.js";
 export type { HubClientOptions } from "./hub/hub-client.js";

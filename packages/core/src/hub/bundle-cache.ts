@@ -3,8 +3,8 @@ import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { DTYPES } from "../bundle/dtype.js";
 import { MANIFEST_FILE } from "../bundle/manifest.js";
-import { repoFolderName, writeAtomically } from "./hub-cache.js";
-import { checkRevision, inside, isCommitHash, type RepoId } from "./repo-ref.js";
+import { RepoFolder } from "./hub-cache.js";
+import { inside, isCommitHash, type RepoId } from "./repo-ref.js";
 
 /**
  * Converted bundles, one per repo, commit and dtype:
@@ -15,19 +15,9 @@ import { checkRevision, inside, isCommitHash, type RepoId } from "./repo-ref.js"
  *
  * Kept apart from the hub cache so that removing a 7.5 GB checkpoint keeps the bundles converted from it.
  */
-export class BundleCache {
-  readonly root: string;
-  readonly repoDir: string;
-  readonly lockDir: string;
-
-  constructor(
-    readonly repo: RepoId,
-    root?: string,
-  ) {
-    this.root = root ?? defaultBundleCacheDir();
-    const folder = repoFolderName(repo);
-    this.repoDir = inside(this.root, "bundles", folder);
-    this.lockDir = inside(this.root, ".locks", folder);
+export class BundleCache extends RepoFolder {
+  constructor(repo: RepoId, root = defaultBundleCacheDir()) {
+    super(repo, root, ["bundles"]);
   }
 
   bundleDir(commit: string, dtype: string): string {
@@ -37,18 +27,6 @@ export class BundleCache {
   /** A bundle is only ever renamed into place complete, so its manifest's presence means it is whole. */
   has(commit: string, dtype: string): boolean {
     return existsSync(join(this.bundleDir(commit, dtype), MANIFEST_FILE));
-  }
-
-  commitFor(revision: string): string | undefined {
-    if (isCommitHash(revision)) return revision;
-    const ref = inside(this.repoDir, "refs", checkRevision(revision));
-    if (!existsSync(ref)) return undefined;
-    const commit = readFileSync(ref, "utf8").trim();
-    return isCommitHash(commit) ? commit : undefined;
-  }
-
-  writeRef(revision: string, commit: string): void {
-    if (revision !== commit) writeAtomically(inside(this.repoDir, "refs", checkRevision(revision)), commit);
   }
 
   /** A fresh directory to build a bundle in, beside its final place (same file system, so the rename is atomic). */
@@ -107,23 +85,30 @@ export interface CachedBundleEntry {
 
 /** Every converted bundle under `root`. */
 export function listBundles(root = defaultBundleCacheDir()): CachedBundleEntry[] {
-  const base = join(root, "bundles");
+  return repoFolders(join(root, "bundles")).flatMap(({ repo, repoDir, refsOf }) =>
+    readdirSync(repoDir)
+      .filter(isCommitHash)
+      .flatMap((commit) =>
+        readdirSync(join(repoDir, commit))
+          .filter((d) => (DTYPES as readonly string[]).includes(d) && existsSync(join(repoDir, commit, d, MANIFEST_FILE)))
+          .map((dtype) => {
+            const dir = join(repoDir, commit, dtype);
+            return { repo, commit, dtype, dir, bytes: treeBytes(dir), refs: refsOf(commit) };
+          }),
+      ),
+  );
+}
+
+/** The `models--org--name` folders under `base`, with their repo id and a lookup of the refs naming a commit. */
+export function repoFolders(base: string): { repo: string; repoDir: string; refsOf: (commit: string) => string[] }[] {
   if (!existsSync(base)) return [];
-  const entries: CachedBundleEntry[] = [];
-  for (const folder of readdirSync(base)) {
+  return readdirSync(base).flatMap((folder) => {
     const match = /^models--(.+?)--(.+)$/.exec(folder);
-    if (!match) continue;
+    if (!match) return [];
     const repoDir = join(base, folder);
     const refs = readRefs(join(repoDir, "refs"));
-    for (const commit of readdirSync(repoDir).filter(isCommitHash)) {
-      for (const dtype of readdirSync(join(repoDir, commit)).filter((d) => (DTYPES as readonly string[]).includes(d))) {
-        const dir = join(repoDir, commit, dtype);
-        if (!existsSync(join(dir, MANIFEST_FILE))) continue;
-        entries.push({ repo: `${match[1]}/${match[2]}`, commit, dtype, dir, bytes: treeBytes(dir), refs: refs.filter((r) => r.commit === commit).map((r) => r.name) });
-      }
-    }
-  }
-  return entries;
+    return [{ repo: `${match[1]}/${match[2]}`, repoDir, refsOf: (commit: string) => refs.filter((r) => r.commit === commit).map((r) => r.name) }];
+  });
 }
 
 /** The refs under a `refs` folder, names relative to it ("main", "refs/pr/1"). */

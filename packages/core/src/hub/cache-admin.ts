@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, lstatSync } from "node:fs";
 import { basename, join, resolve, dirname } from "node:path";
 import { parseDtype } from "../bundle/dtype.js";
-import { BundleCache, listBundles, readRefs, type CachedBundleEntry } from "./bundle-cache.js";
+import { BundleCache, listBundles, readRefs, repoFolders, type CachedBundleEntry } from "./bundle-cache.js";
 import { defaultHubCacheDir, HubCache } from "./hub-cache.js";
 import { checkRevision, isCommitHash, parseRepoId } from "./repo-ref.js";
 
@@ -35,23 +35,22 @@ export function listCache(options: CacheLocations = {}): CacheListing {
 }
 
 function listCheckpoints(root: string): CachedCheckpointEntry[] {
-  if (!existsSync(root)) return [];
-  const entries: CachedCheckpointEntry[] = [];
-  for (const folder of readdirSync(root)) {
-    const match = /^models--(.+?)--(.+)$/.exec(folder);
-    if (!match) continue;
-    const repoDir = join(root, folder);
-    const refs = readRefs(join(repoDir, "refs"));
+  return repoFolders(root).flatMap(({ repo, repoDir, refsOf }) => {
     const snapshots = join(repoDir, "snapshots");
-    if (!existsSync(snapshots)) continue;
-    for (const commit of readdirSync(snapshots).filter(isCommitHash)) {
-      const dir = join(snapshots, commit);
-      if (!isQwen25Vl(join(dir, "config.json")) || !["model.safetensors", "model.safetensors.index.json"].some((f) => existsSync(join(dir, f)))) continue;
-      const bytes = [...snapshotBlobs(dir)].reduce((s, b) => s + (existsSync(b) ? statSync(b).size : 0), 0);
-      entries.push({ repo: `${match[1]}/${match[2]}`, commit, dir, bytes, refs: refs.filter((r) => r.commit === commit).map((r) => r.name) });
-    }
-  }
-  return entries;
+    if (!existsSync(snapshots)) return [];
+    return readdirSync(snapshots)
+      .filter((commit) => isCommitHash(commit) && isCheckpoint(join(snapshots, commit)))
+      .map((commit) => {
+        const dir = join(snapshots, commit);
+        const bytes = [...snapshotBlobs(dir)].reduce((s, b) => s + (existsSync(b) ? statSync(b).size : 0), 0);
+        return { repo, commit, dir, bytes, refs: refsOf(commit) };
+      });
+  });
+}
+
+/** A Qwen2.5-VL config beside safetensors weights: something RGE can convert. */
+function isCheckpoint(dir: string): boolean {
+  return isQwen25Vl(join(dir, "config.json")) && ["model.safetensors", "model.safetensors.index.json"].some((f) => existsSync(join(dir, f)));
 }
 
 function isQwen25Vl(configPath: string): boolean {

@@ -6,7 +6,7 @@ import { AbortedError, DownloadCorruptError, DownloadError } from "../errors.js"
 import { describe, type HubClient, type FileMetadata } from "./hub-client.js";
 import type { RepoId } from "./repo-ref.js";
 
-/** Bytes of one file so far; `resumedFrom` is where this attempt started. */
+/** Bytes of one file on disk so far, of its size. */
 export interface BlobProgress {
   bytes: number;
   size: number;
@@ -131,7 +131,8 @@ async function fetchRest(
       response = await client.download(file.url, have, signal, repo);
     } catch (error) {
       if (attempt.signal.aborted && !client.signal?.aborted) throw attempt.signal.reason as Error;
-      if (error instanceof DownloadError && error.status === undefined) throw new RetryableError(error.message, { cause: error });
+      const fromStorage = error instanceof DownloadError && !error.url.startsWith(client.endpoint);
+      if (error instanceof DownloadError && (error.status === undefined || fromStorage)) throw new RetryableError(error.message, { cause: error });
       throw error;
     }
     let start = have;

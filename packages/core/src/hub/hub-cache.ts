@@ -3,41 +3,19 @@ import { homedir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { checkRevision, inside, isCommitHash, type RepoId } from "./repo-ref.js";
 
-/**
- * The Hugging Face hub cache, in the layout Python's `huggingface_hub` writes, so that files either side downloaded
- * are shared:
- *
- *     <hub cache>/models--org--name/blobs/<etag>                   file contents, named by the hub's hash
- *                                  /snapshots/<commit>/<path>      symlinks into blobs, one tree per commit
- *                                  /refs/<revision>                the commit a branch or tag pointed at
- *                                  /.no_exist/<commit>/<path>      empty markers: the file is not in that commit
- *     <hub cache>/.locks/models--org--name/                        lock files
- */
-export class HubCache {
-  readonly root: string;
+/** A repo's folder in a cache (`<root>/<...under>/models--org--name`), its lock folder and its refs. */
+export class RepoFolder {
   readonly repoDir: string;
   readonly lockDir: string;
 
   constructor(
     readonly repo: RepoId,
-    root?: string,
+    readonly root: string,
+    under: string[],
   ) {
-    this.root = root ?? defaultHubCacheDir();
     const folder = repoFolderName(repo);
-    this.repoDir = inside(this.root, folder);
-    this.lockDir = inside(this.root, ".locks", folder);
-  }
-
-  blobPath(etag: string): string {
-    return inside(this.repoDir, "blobs", etag);
-  }
-
-  snapshotDir(commit: string): string {
-    return inside(this.repoDir, "snapshots", commit);
-  }
-
-  snapshotPath(commit: string, file: string): string {
-    return inside(this.snapshotDir(commit), file);
+    this.repoDir = inside(root, ...under, folder);
+    this.lockDir = inside(root, ".locks", folder);
   }
 
   /** The commit `revision` resolves to in the cache: itself for a commit hash, else what `refs/<revision>` says. */
@@ -50,8 +28,35 @@ export class HubCache {
   }
 
   writeRef(revision: string, commit: string): void {
-    if (revision === commit) return;
-    writeAtomically(inside(this.repoDir, "refs", checkRevision(revision)), commit);
+    if (revision !== commit) writeAtomically(inside(this.repoDir, "refs", checkRevision(revision)), commit);
+  }
+}
+
+/**
+ * The Hugging Face hub cache, in the layout Python's `huggingface_hub` writes, so that files either side downloaded
+ * are shared:
+ *
+ *     <hub cache>/models--org--name/blobs/<etag>                   file contents, named by the hub's hash
+ *                                  /snapshots/<commit>/<path>      symlinks into blobs, one tree per commit
+ *                                  /refs/<revision>                the commit a branch or tag pointed at
+ *                                  /.no_exist/<commit>/<path>      empty markers: the file is not in that commit
+ *     <hub cache>/.locks/models--org--name/                        lock files
+ */
+export class HubCache extends RepoFolder {
+  constructor(repo: RepoId, root = defaultHubCacheDir()) {
+    super(repo, root, []);
+  }
+
+  blobPath(etag: string): string {
+    return inside(this.repoDir, "blobs", etag);
+  }
+
+  snapshotDir(commit: string): string {
+    return inside(this.repoDir, "snapshots", commit);
+  }
+
+  snapshotPath(commit: string, file: string): string {
+    return inside(this.snapshotDir(commit), file);
   }
 
   /** Whether the file is cached for the commit (a snapshot entry whose blob exists). */

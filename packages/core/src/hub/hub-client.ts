@@ -134,6 +134,11 @@ export class HubClient {
         continue;
       }
       if (response.ok || response.status === 416) return response;
+      if (new URL(current).origin !== this.origin) {
+        // Storage refusing a signed URL (expired, or a CDN hiccup): the next attempt gets a fresh one from the hub.
+        await response.body?.cancel();
+        throw new DownloadError(`${current} answered HTTP ${response.status}.`, current, response.status);
+      }
       throw this.statusError(response, current, repo);
     }
     throw new DownloadError(`${url}: too many redirects.`, url);
@@ -195,7 +200,7 @@ export class HubClient {
     if (code === "RevisionNotFound") {
       return new HubNotFoundError(`"${repo.id}" has no revision ${JSON.stringify(revision ?? "")} (${url}: HTTP ${status}).`, "revision", url);
     }
-    if (status === 401) {
+    if (status === 401 && code !== "GatedRepo") {
       return new HubAuthError(
         this.token
           ? `${url}: HTTP 401, the hub refused the token. Check HF_TOKEN (or the \`token\` option): it may be expired or mistyped.`
@@ -204,7 +209,7 @@ export class HubClient {
         url,
       );
     }
-    if (status === 403) {
+    if (status === 403 || code === "GatedRepo") {
       return new HubAuthError(
         `${url}: HTTP 403. "${repo.id}" is gated or the token lacks read access: accept its terms at ${page} with the ` +
           `account the token belongs to${this.token ? "" : ", then set HF_TOKEN"}.`,

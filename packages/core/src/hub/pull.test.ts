@@ -189,9 +189,10 @@ describe("downloads that go wrong", () => {
     expect(listCache(other).bundles).toEqual([]);
   });
 
-  it("retries 5xx answers and reports a dropped connection with the URL once retries are spent", async () => {
+  it("retries 5xx answers and storage refusals, and reports a dropped connection with the URL once retries are spent", async () => {
     const options = caches();
-    hub.faults.push({ file: SHARD, kind: "status", status: 503 }, { file: SHARD, kind: "status", status: 502 });
+    // 503 and 502, and a 403 from storage (an expired signed URL: the next attempt asks the hub for a fresh one).
+    hub.faults.push({ file: SHARD, kind: "status", status: 503 }, { file: SHARD, kind: "status", status: 502 }, { file: SHARD, kind: "status", status: 403 });
     await expect(pullModel("org/rge-tiny", options)).resolves.toMatchObject({ kind: "checkpoint" });
 
     const failing = caches();
@@ -262,12 +263,14 @@ describe("the hub's answers as typed errors", () => {
     }
   });
 
-  it("403 for a gated repo says to accept its terms", async () => {
+  it("a gated repo (401 without a token, 403 with one whose account did not accept) says to accept its terms", async () => {
     hub.addRepo("org/gated", checkpoint, { gated: true });
-    const error = await pullModel("org/gated", caches()).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(HubAuthError);
-    expect(error).toMatchObject({ status: 403 });
-    expect((error as Error).message).toContain(`${hub.url}/org/gated`);
+    for (const [token, status] of [[false, 401], ["hf_any", 403]] as const) {
+      const error = await pullModel("org/gated", { ...caches(), token }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HubAuthError);
+      expect(error).toMatchObject({ status });
+      expect((error as Error).message).toContain(`accept its terms at ${hub.url}/org/gated`);
+    }
   });
 
   it("404s: no repo, no revision, and a repo with neither a bundle nor a checkpoint", async () => {

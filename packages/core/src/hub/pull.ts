@@ -75,7 +75,7 @@ export async function pullModel(repoId: string, options: PullModelOptions = {}):
     offline,
   });
 
-  if (cached && !options.checkForUpdates) return result(cached, undefined, true);
+  if (cached && (!options.checkForUpdates || options.allowNetwork === false)) return result(cached, undefined, true);
   const localCheckpoint = options.checkForUpdates ? undefined : cachedCheckpoint(repo, revision, hub);
   if (localCheckpoint) {
     await build(localCheckpoint, bundles, dtype, options);

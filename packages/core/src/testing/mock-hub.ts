@@ -38,7 +38,7 @@ export interface MockHubRepo {
   commit: string;
   /** Bearer token the repo requires (a private repo); none by default. */
   token?: string;
-  /** Answer 403 GatedRepo to every file request. */
+  /** Answer GatedRepo to every file request: 401 without a token, 403 with one (terms not accepted). */
   gated?: boolean;
 }
 
@@ -123,7 +123,7 @@ export class MockHub {
     const repo = this.repos.get(`${match[1]}/${match[2]}`);
     if (!repo) return fail(401, "RepoNotFound");
     if (repo.token && req.headers.authorization !== `Bearer ${repo.token}`) return fail(401, req.headers.authorization ? "InvalidCredentials" : "RepoNotFound");
-    if (repo.gated) return fail(403, "GatedRepo");
+    if (repo.gated) return fail(req.headers.authorization ? 403 : 401, "GatedRepo"); // as the hub: 401 without a token
     if (revision !== "main" && revision !== repo.commit) return fail(404, "RevisionNotFound");
     const content = repo.files.get(file);
     if (!content) return fail(404, "EntryNotFound");
