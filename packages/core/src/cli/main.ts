@@ -45,7 +45,7 @@ export async function runCli(argv: string[]): Promise<number> {
       console.error(`rge ${name}: ${error.message} [${error.code}]`);
       return error.code === "RGE_ABORTED" ? 130 : 1;
     }
-    if (error instanceof TypeError && (error as NodeJS.ErrnoException).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    if (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS_")) {
       console.error(`${error.message}\n\n${USAGE}`);
       return 2;
     }

@@ -42,10 +42,10 @@ export class PullReporter {
     if (!this.tty || size === 0) return;
     this.stop();
     this.bars = new MultiBar(
-      { format: "{label} [{bar}] {percentage}% | {done}/{total} MB | {rate} MB/s | ETA {eta_formatted}", hideCursor: true, stream: this.out, etaBuffer: 50 },
+      { format: "{label} [{bar}] {percentage}% | {doneMb}/{sizeMb} MB | {rate} MB/s | ETA {eta_formatted}", hideCursor: true, stream: this.out, etaBuffer: 50 },
       Presets.shades_classic,
     );
-    this.totalBar = this.bars.create(size, 0, { label: "total".padEnd(36), done: "0.0", total: mb(size), rate: "0.0" });
+    this.totalBar = this.bars.create(size, 0, { label: "total".padEnd(36), doneMb: "0.0", sizeMb: mb(size), rate: "0.0" });
   }
 
   private download(p: Extract<PullProgress, { stage: "download" }>): void {
@@ -55,11 +55,11 @@ export class PullReporter {
       if (this.bars) {
         this.fileBar?.stop();
         if (this.fileBar) this.bars.remove(this.fileBar);
-        this.fileBar = this.bars.create(p.fileSize, 0, { label: short(p.file), done: "0.0", total: mb(p.fileSize), rate });
+        this.fileBar = this.bars.create(p.fileSize, 0, { label: short(p.file), doneMb: "0.0", sizeMb: mb(p.fileSize), rate });
       }
     }
-    this.fileBar?.update(p.fileBytes, { done: mb(p.fileBytes), rate });
-    this.totalBar?.update(p.bytes, { done: mb(p.bytes), rate });
+    this.fileBar?.update(p.fileBytes, { doneMb: mb(p.fileBytes), rate });
+    this.totalBar?.update(p.bytes, { doneMb: mb(p.bytes), rate });
     if (!this.bars && p.fileBytes === p.fileSize) this.line(`  ${p.file} ${mb(p.fileSize)} MB (${mb(p.bytes)}/${mb(p.size)} MB, ${rate} MB/s)`);
   }
 
@@ -67,10 +67,10 @@ export class PullReporter {
     if (this.tty) {
       if (!this.convertBar) {
         this.stop();
-        this.bars = new MultiBar({ format: "converting {label} [{bar}] {percentage}% | {done}/{total} MB | ETA {eta_formatted}", hideCursor: true, stream: this.out }, Presets.shades_classic);
-        this.convertBar = this.bars.create(p.size, 0, { label: p.dtype, done: "0", total: mb(p.size) });
+        this.bars = new MultiBar({ format: "converting {label} [{bar}] {percentage}% | {doneMb}/{sizeMb} MB | ETA {eta_formatted}", hideCursor: true, stream: this.out }, Presets.shades_classic);
+        this.convertBar = this.bars.create(p.size, 0, { label: p.dtype, doneMb: "0", sizeMb: mb(p.size) });
       }
-      this.convertBar.update(p.bytes, { label: `${p.graph} (${p.dtype})`, done: mb(p.bytes) });
+      this.convertBar.update(p.bytes, { label: `${p.graph} (${p.dtype})`, doneMb: mb(p.bytes) });
       return;
     }
     if (p.graph !== this.lastGraph) this.line(`converting ${p.graph} (${p.dtype})`);

@@ -31,7 +31,7 @@ export async function downloadBlob(client: HubClient, repo: RepoId, file: FileMe
   const retry = async (why: string, cause?: unknown) => {
     if (failures >= client.retries) {
       throw new DownloadError(
-        `Downloading ${file.url} failed ${failures + 1} times, last: ${why}. ${sizeOf(part)} bytes are kept in ${part}; ` +
+        `Downloading ${file.url} failed ${failures + 1} times, last: ${why.replace(/\.$/, "")}. ${sizeOf(part)} bytes are kept in ${part}; ` +
           "the next attempt resumes from there.",
         file.url,
         undefined,
