@@ -9,4 +9,4 @@ export { tempDir } from "./temp-dir.js";
 export { checkpointTensors, QWEN2_5_VL_3B_SHAPES, writeRandomCheckpoint, type CheckpointShapes } from "./random-checkpoint.js";
 export { exampleBundle, type ExampleBundle } from "./example-bundle.js";
 export { hostBytes, observeSessionRuns, type SessionRunObserver } from "./observe-session-runs.js";
-export { MockHub, gitBlobSha, sha256, type MockHubFault, type MockHubRepo, type MockHubRequest } from "./mock-hub.js";
+export { MockHub, gitBlobSha, sha256, type MockHubContent, type MockHubDiskFile, type MockHubFault, type MockHubRepo, type MockHubRequest } from "./mock-hub.js";

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { createReadStream, readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, relative } from "node:path";
+import { pipeline } from "node:stream";
 import { definedFields } from "../options/option-rules.js";
 
 /** One request the mock hub or its storage server saw. */
@@ -25,6 +26,7 @@ export interface MockHubRequest {
  * - `slow`: one byte per `delayMs`;
  * - `status`: answer `status` (e.g. 503) instead;
  * - `ignore-range`: answer 200 with the whole file to a Range request.
+ * `status` and `ignore-range` apply to every file; the others change the body, so they need an in-memory file.
  */
 export type MockHubFault =
   | { file: string; kind: "drop" | "short" | "truncate-chunked" | "corrupt"; after: number }
@@ -32,9 +34,23 @@ export type MockHubFault =
   | { file: string; kind: "status"; status: number }
   | { file: string; kind: "ignore-range" };
 
+/**
+ * A repo file served from disk rather than held in memory, for files of gigabytes. Served as an LFS file, so its repo
+ * path must be one (a `.onnx`, `.onnx_data`, `.safetensors` or `.bin` file); the caller gives its hash, typically
+ * computed while writing it, so that adding it does not read it again.
+ */
+export interface MockHubDiskFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+/** What a repo file holds: its bytes, or where they are on disk. */
+export type MockHubContent = Buffer | MockHubDiskFile;
+
 export interface MockHubRepo {
   /** Files by repo path. */
-  files: Map<string, Buffer>;
+  files: Map<string, MockHubContent>;
   commit: string;
   /** Bearer token the repo requires (a private repo); none by default. */
   token?: string;
@@ -55,7 +71,7 @@ export class MockHub {
   readonly repos = new Map<string, MockHubRepo>();
   readonly requests: MockHubRequest[] = [];
   readonly faults: MockHubFault[] = [];
-  private readonly blobs = new Map<string, Buffer>();
+  private readonly blobs = new Map<string, MockHubContent>();
   private hub!: Server;
   private storage!: Server;
   url = "";
@@ -84,11 +100,17 @@ export class MockHub {
     return this.addFiles(id, files, options);
   }
 
-  addFiles(id: string, files: Map<string, Buffer>, options: { token?: string; gated?: boolean } = {}): string {
+  /** Serves `files` (by repo path) as repo `id`; returns the commit hash it gets. */
+  addFiles(id: string, files: Map<string, MockHubContent>, options: { token?: string; gated?: boolean } = {}): string {
     const digest = createHash("sha1").update(id);
-    for (const [path, content] of [...files].sort(([a], [b]) => a.localeCompare(b))) digest.update(path).update(content);
+    for (const [path, content] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
+      if (!Buffer.isBuffer(content) && !LFS.test(path)) {
+        throw new Error(`MockHub: the disk file ${content.path} is served as "${path}", which is not an LFS path; only LFS files are served from disk.`);
+      }
+      digest.update(path).update(Buffer.isBuffer(content) ? content : content.sha256);
+    }
     const commit = digest.digest("hex");
-    for (const content of files.values()) this.blobs.set(sha256(content), content);
+    for (const content of files.values()) this.blobs.set(contentSha256(content), content);
     this.repos.set(id, { files, commit, ...options });
     return commit;
   }
@@ -98,7 +120,7 @@ export class MockHub {
     const shas = new Set<string>();
     for (const repo of this.repos.values()) {
       const content = repo.files.get(file);
-      if (content) shas.add(sha256(content));
+      if (content) shas.add(contentSha256(content));
     }
     const lfs = LFS.test(file);
     return this.requests.slice(since).filter((r) => (lfs ? r.server === "storage" && shas.has(r.target) : r.server === "hub" && r.method === "GET" && r.target === file));
@@ -128,14 +150,15 @@ export class MockHub {
     const content = repo.files.get(file);
     if (!content) return fail(404, "EntryNotFound");
     const common = { "X-Repo-Commit": repo.commit, "Accept-Ranges": "bytes" };
-    if (LFS.test(file)) {
-      const sha = sha256(content);
+    // The second test only narrows the type: addFiles keeps disk files to LFS paths.
+    if (LFS.test(file) || !Buffer.isBuffer(content)) {
+      const sha = contentSha256(content);
       res.writeHead(302, {
         ...common,
         Location: `${this.storageUrl}/blobs/${sha}?file=${encodeURIComponent(file)}`,
         "X-Linked-Etag": `"${sha}"`,
-        "X-Linked-Size": String(content.length),
-        ETag: `"${gitBlobSha(content)}"`,
+        "X-Linked-Size": String(contentSize(content)),
+        ETag: `"${sha}"`,
         "Content-Length": "0",
       });
       return void res.end();
@@ -151,18 +174,25 @@ export class MockHub {
     this.requests.push({ server: "storage", method: req.method ?? "", target: sha, ...definedFields({ range: req.headers.range, authorization: req.headers.authorization }) });
     const content = this.blobs.get(sha);
     if (!content) return void res.writeHead(404).end();
+    const size = contentSize(content);
     const faultAt = this.faults.findIndex((f) => f.file === file);
     const fault = faultAt >= 0 ? this.faults.splice(faultAt, 1)[0] : undefined;
     if (fault?.kind === "status") return void res.writeHead(fault.status).end("unavailable");
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? "");
     const start = range && fault?.kind !== "ignore-range" ? Number(range[1]) : 0;
-    if (start >= content.length && content.length > 0) {
-      return void res.writeHead(416, { "Content-Range": `bytes */${content.length}` }).end();
+    if (start >= size && size > 0) {
+      return void res.writeHead(416, { "Content-Range": `bytes */${size}` }).end();
+    }
+    const headers: Record<string, string> = { "Accept-Ranges": "bytes", "Content-Type": "application/octet-stream" };
+    if (start > 0) headers["Content-Range"] = `bytes ${start}-${size - 1}/${size}`;
+    const status = start > 0 ? 206 : 200;
+    if (!Buffer.isBuffer(content)) {
+      if (fault && fault.kind !== "ignore-range") throw new Error(`MockHub: the "${fault.kind}" fault needs an in-memory file; "${file}" is served from disk.`);
+      res.writeHead(status, { ...headers, "Content-Length": String(size - start) });
+      // A client that hangs up (an aborted download) ends the pipeline with an error that is no concern here.
+      return void pipeline(createReadStream(content.path, { start, highWaterMark: 1 << 20 }), res, () => {});
     }
     let body = content.subarray(start);
-    const headers: Record<string, string> = { "Accept-Ranges": "bytes", "Content-Type": "application/octet-stream" };
-    if (start > 0) headers["Content-Range"] = `bytes ${start}-${content.length - 1}/${content.length}`;
-    const status = start > 0 ? 206 : 200;
     if (fault?.kind === "corrupt") {
       body = Buffer.from(body);
       const at = Math.min(Math.max(fault.after - start, 0), body.length - 1);
@@ -197,6 +227,14 @@ export class MockHub {
 /** Cuts the connection shortly after the last write, once the client has read what was sent (a reset discards what it had not). */
 function cutSoon(res: ServerResponse): void {
   setTimeout(() => res.socket?.destroy(), 50);
+}
+
+function contentSha256(content: MockHubContent): string {
+  return Buffer.isBuffer(content) ? sha256(content) : content.sha256;
+}
+
+function contentSize(content: MockHubContent): number {
+  return Buffer.isBuffer(content) ? content.length : content.size;
 }
 
 export function sha256(content: Buffer): string {
