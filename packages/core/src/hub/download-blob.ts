@@ -1,12 +1,12 @@
 import { createHash, type Hash } from "node:crypto";
-import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, truncateSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync, truncateSync } from "node:fs";
 import { dirname } from "node:path";
 import { open } from "node:fs/promises";
 import { AbortedError, DownloadCorruptError, DownloadError } from "../errors.js";
 import { describe, type HubClient, type FileMetadata } from "./hub-client.js";
 import type { RepoId } from "./repo-ref.js";
 
-/** Bytes of one file on disk so far, of its size. */
+/** Bytes of one file received so far, of its size. */
 export interface BlobProgress {
   bytes: number;
   size: number;
@@ -84,11 +84,12 @@ export async function downloadBlob(client: HubClient, repo: RepoId, file: FileMe
       }
       continue;
     }
-    const fd = openSync(part, "r+");
+    // Flushed to disk before it becomes a cache entry; async, because fsync of gigabytes takes seconds.
+    const handle = await open(part, "r+");
     try {
-      fsyncSync(fd);
+      await handle.sync();
     } finally {
-      closeSync(fd);
+      await handle.close();
     }
     renameSync(part, blobPath);
     return;
@@ -104,6 +105,9 @@ function hasher(file: FileMetadata): Hash {
 async function hashPrefix(path: string, hash: Hash): Promise<void> {
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
 }
+
+/** Bytes gathered per write. */
+const WRITE_BYTES = 1 << 20;
 
 class RetryableError extends Error {}
 class TooLongError extends Error {}
@@ -151,26 +155,40 @@ async function fetchRest(
       }
     }
     if (!response.body) throw new RetryableError("the response has no body");
-    // Each chunk is written before the next is read, so every byte counted is on disk when the connection drops
-    // (a piped write stream would discard what it buffered), and memory holds one chunk.
+    // Chunks are gathered into writes of WRITE_BYTES (fewer, larger writes: the loop is CPU-bound on small ones) and
+    // each write completes before more is read, so memory holds one write's worth, and what arrived before a dropped
+    // connection is written out before the error is handled (a piped write stream would discard what it buffered).
     const out = await open(part, start === 0 ? "w" : "a");
     let length = start;
+    const pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    const flush = async () => {
+      if (pendingBytes === 0) return;
+      const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+      pending.length = 0;
+      pendingBytes = 0;
+      try {
+        await out.write(data);
+      } catch (error) {
+        throw new DiskError(error);
+      }
+    };
     try {
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         timer.refresh();
         if (length + chunk.byteLength > file.size) throw new TooLongError();
-        try {
-          await out.write(chunk);
-        } catch (error) {
-          throw new DiskError(error);
-        }
-        length += chunk.byteLength;
         hash.update(chunk);
+        pending.push(chunk);
+        pendingBytes += chunk.byteLength;
+        length += chunk.byteLength;
+        if (pendingBytes >= WRITE_BYTES) await flush();
         onBytes({ bytes: length, size: file.size });
       }
+      await flush();
     } catch (error) {
-      if (error instanceof TooLongError) throw error;
       if (error instanceof DiskError) throw error.cause as Error; // a full disk is not something a retry fixes
+      await flush().catch(() => undefined); // keep what arrived; the next attempt re-reads the file's length
+      if (error instanceof TooLongError) throw error;
       if (client.signal?.aborted) throw new AbortedError(undefined, { cause: client.signal.reason });
       if (attempt.signal.aborted) throw attempt.signal.reason as Error;
       throw new RetryableError(describe(error), { cause: error });
