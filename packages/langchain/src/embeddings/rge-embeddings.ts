@@ -11,7 +11,7 @@ import { rationaleCacheKey, type CachedRationale, type RationaleCache } from "./
 
 /** Settings of {@link RgeEmbeddings}. Only `model` is required. */
 export interface RgeEmbeddingsParams extends EmbeddingsParams {
-  /** A bundle directory, a hub id (needs `allowNetwork`), or a loaded `RgeModel` (shared; not disposed by this class). */
+  /** A bundle directory, a hub id (downloaded and converted with `allowNetwork`, loaded from the cache without), or a loaded `RgeModel` (shared; not disposed by this class). */
   model: string | RgeModel;
   /** Where to run: "cpu" (default), "cuda", "webgpu" or "auto". Ignored for a loaded model. */
   device?: RgeDevice;
