@@ -1,0 +1,2 @@
+export { createRgeServer, type RgeServerOptions } from "./server.js";
+export type { ContentPart, EmbeddingsRequest } from "./embeddings-request.js";

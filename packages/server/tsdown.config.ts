@@ -1,0 +1,3 @@
+import { rgeLibrary } from "../../tsdown.shared.ts";
+
+export default rgeLibrary(["src/index.ts", "src/cli.ts"], [/^@rge\//]);

@@ -1,0 +1,3 @@
+import { rgeProject } from "../../vitest.shared.js";
+
+export default rgeProject("server");
