@@ -122,3 +122,37 @@ describe("serving limits", () => {
     expect(((await response.json()) as { error: { type: string } }).error.type).toBe("invalid_request_error");
   });
 });
+
+describe("fairness and metrics", () => {
+  it("a 1-item request is not held behind a 32-item request that came first", async () => {
+    const scratchLong = tempDir();
+    const { dir } = writeTinyBundle(scratchLong.dir, { seed: 4, emb: "never" });
+    const slow = await loadRgeModel(dir, { maxNewTokens: 40, batchSize: 4, cacheSize: 0 });
+    const fair = await createRgeServer(slow, { dispatchWindow: 4 });
+    const fairUrl = await fair.listen({ host: "127.0.0.1", port: 0 });
+    try {
+      const finished: string[] = [];
+      const post = (label: string, input: string[]) =>
+        fetch(`${fairUrl}/v1/embeddings`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ side: "query", input }) }).then(async (r) => {
+          expect(r.status).toBe(200);
+          await r.json();
+          finished.push(label);
+        });
+      const big = post("big", Array.from({ length: 32 }, (_, i) => `long question ${i}?`));
+      await new Promise((r) => setTimeout(r, 20));
+      await Promise.all([post("small", ["one short question?"]), big]);
+      expect(finished).toEqual(["small", "big"]);
+
+      const metrics = await (await fetch(`${fairUrl}/metrics`)).text();
+      expect(metrics).toMatch(/rge_requests_total\{side="query",outcome="ok"\} 2/);
+      expect(metrics).toMatch(/rge_items_total\{side="query"\} 33/);
+      expect(metrics).toMatch(/rge_tokens_total\{kind="generated"\} 1320/); // 33 rationales of 40 tokens, no <emb>
+      expect(metrics).toMatch(/rge_request_duration_seconds_count\{side="query"\} 2/);
+      expect(metrics).toMatch(/rge_queue_items 0/);
+    } finally {
+      await fair.close();
+      await slow.dispose();
+      scratchLong.remove();
+    }
+  });
+});

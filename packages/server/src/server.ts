@@ -1,6 +1,8 @@
 import { timingSafeEqual, createHash } from "node:crypto";
 import { RgeError, type RgeModel, type Settled, type QueryEmbedding, type TargetEmbedding } from "@rge/core";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
+import { FairDispatcher } from "./fair-dispatcher.js";
+import { ServerMetrics } from "./metrics.js";
 import { EMBEDDINGS_REQUEST_SCHEMA, RequestError, requestInputs, type EmbeddingsRequest } from "./embeddings-request.js";
 
 /** Options of {@link createRgeServer}. */
@@ -17,6 +19,11 @@ export interface RgeServerOptions {
   maxQueuedItems?: number;
   /** A request still running after this long is cancelled and answered 504. Default 600 000 ms. */
   requestTimeoutMs?: number;
+  /**
+   * Most items handed to the engine at once, across requests; the rest wait their turn, one item per request per
+   * round, so a large request does not hold small ones back. Default 16 (two of the model's default batches).
+   */
+  dispatchWindow?: number;
   /** Fastify's logger: true for JSON request logs (pino), or its options. Default false. */
   logger?: FastifyServerOptions["logger"];
 }
@@ -30,7 +37,7 @@ interface ErrorBody {
  * An HTTP server over one loaded model, speaking OpenAI's `POST /v1/embeddings` as vLLM extends it for multimodal
  * models (`messages` with `image_url` parts), plus RGE's fields: `side` ("query" reasons first, "document" is one
  * pass), `reasoning`, `max_new_tokens`, and per item `rationale` and `stopped_by`. Every request feeds the model's
- * continuous batching. Call `listen()` on the result; `close()` stops accepting and waits for requests in flight.
+ * continuous batching, in turn with the others (see `FairDispatcher`). Prometheus metrics are at `/metrics`. Call `listen()` on the result; `close()` stops accepting and waits for requests in flight.
  *
  * @example
  * const server = await createRgeServer(await loadRgeModel("./bundle"), { apiKey: process.env.RGE_API_KEY });
@@ -49,6 +56,8 @@ export async function createRgeServer(model: RgeModel, options: RgeServerOptions
   });
   let queued = 0;
   let ready = true;
+  const dispatcher = new FairDispatcher(options.dispatchWindow ?? 16);
+  const metrics = new ServerMetrics(() => queued, dispatcher);
 
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown; code?: string }, _request, reply) => {
     if (error.validation) return sendError(reply, 400, "invalid_request_error", error.message.replace(/^body\/?/, "body: "), null, "invalid_request");
@@ -76,6 +85,8 @@ export async function createRgeServer(model: RgeModel, options: RgeServerOptions
   app.addHook("onSend", async (_request, reply) => {
     if (!ready) reply.header("connection", "close");
   });
+
+  app.get("/metrics", async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
 
   app.get("/v1/models", async () => ({
     object: "list",
@@ -115,21 +126,26 @@ export async function createRgeServer(model: RgeModel, options: RgeServerOptions
     reply.raw.on("close", onClose);
     const timer = setTimeout(() => controller.abort(new Error("timeout")), timeoutMs);
     queued += inputs.length;
+    const started = performance.now();
     let results: Settled<QueryEmbedding | TargetEmbedding>[];
     try {
-      results =
-        side === "query"
-          ? await model.embedQueriesSettled(inputs, {
-              signal: controller.signal,
-              ...(body.reasoning !== undefined ? { reasoning: body.reasoning } : {}),
-              ...(body.max_new_tokens !== undefined ? { maxNewTokens: body.max_new_tokens } : {}),
-            })
-          : await model.embedTargetsSettled(inputs, { signal: controller.signal });
+      const queryOptions = {
+        signal: controller.signal,
+        ...(body.reasoning !== undefined ? { reasoning: body.reasoning } : {}),
+        ...(body.max_new_tokens !== undefined ? { maxNewTokens: body.max_new_tokens } : {}),
+      };
+      const items = inputs;
+      results = await dispatcher.run<QueryEmbedding | TargetEmbedding>(
+        items.length,
+        (i) => (side === "query" ? model.embedQuery(items[i]!, queryOptions) : model.embedTarget(items[i]!, { signal: controller.signal })),
+        controller.signal,
+      );
     } finally {
       queued -= inputs.length;
       clearTimeout(timer);
       reply.raw.off("close", onClose);
     }
+    metrics.observe(side, results, (performance.now() - started) / 1000);
     // One bad item fails the whole request, as OpenAI's API does, naming the item; nothing partial is returned.
     const failed = results.findIndex((r) => r.status === "rejected");
     if (failed >= 0) {
