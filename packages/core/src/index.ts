@@ -26,6 +26,7 @@ export { listCache, removeFromCache, type CacheListing, type CachedBundleEntry, 
 export { BUNDLE_FORMAT_VERSION, type RgeManifest } from "./bundle/manifest.js";
 export { convertCheckpoint, type ConvertOptions, type ConvertProgress, type ConvertResult } from "./convert/convert-checkpoint.js";
 export { makeDecoderRgeReady, type DecoderEditResult, type GraphEditStage, type MakeDecoderRgeReadyOptions } from "./convert/graph-edit.js";
+export { connectRgeModel, isServerUrl, RgeRemoteModel, type ConnectRgeModelOptions } from "./remote/rge-remote-model.js";
 export type {
   ContentPart,
   EmbeddingItem,
