@@ -3,10 +3,10 @@ import { join } from "node:path";
 import { Document } from "@langchain/core/documents";
 import { HumanMessage } from "@langchain/core/messages";
 import { InMemoryStore } from "@langchain/core/stores";
-import { EmptyInputError, loadRgeModel, RemoteAuthError, RgeRemoteModel, type RgeModel } from "@rge/core";
+import { connectRgeModel, EmptyInputError, loadRgeModel, RemoteAuthError, RemoteError, RgeRemoteModel, type RgeModel } from "@rge/core";
 import { gradientPng, tempDir, writeTinyBundle } from "@rge/core/testing";
 import { createRgeServer } from "@rge/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { itFollowsTheEmbeddingsContract } from "../contract/embeddings-contract.js";
 import { RationaleCallbackHandler } from "../rationale/rationale-callback-handler.js";
 import type { CachedRationale } from "./rationale-cache.js";
@@ -112,6 +112,17 @@ describe("RgeEmbeddings against a server: errors", () => {
       expect(error).toBeInstanceOf(RemoteAuthError);
       expect(error).toMatchObject({ code: "RGE_REMOTE_AUTH", status: 401, message: expect.stringMatching(/refused the API key/) });
     }
+  });
+
+  it("retries, when maxRetries allows, a server that did not answer, but not one that refused the request", async () => {
+    const connected = await connectRgeModel(url, { apiKey: API_KEY });
+    const spy = vi.spyOn(connected, "embedQuery").mockRejectedValueOnce(new RemoteError("unreachable", url, undefined, null));
+    const embeddings = new RgeEmbeddings({ model: connected, maxRetries: 1, maxNewTokens: 24 });
+    expect(await embeddings.embedQuery("foo")).toEqual(await local.embedQuery("foo"));
+    expect(spy).toHaveBeenCalledTimes(2);
+    spy.mockClear().mockRejectedValueOnce(new RemoteError("bad request", url, 400, "invalid_request"));
+    await expect(embeddings.embedQuery("bar")).rejects.toThrow("bad request");
+    expect(spy).toHaveBeenCalledTimes(1);
   });
 
   it("refuses an empty apiKey in the constructor", () => {
