@@ -33,6 +33,8 @@ export type RgeErrorCode =
   | "RGE_EVAL_DATA_INVALID"
   | "RGE_DIMENSION_MISMATCH"
   | "RGE_VECTOR_STORE_INVALID"
+  | "RGE_REMOTE_AUTH"
+  | "RGE_REMOTE_FAILED"
   | "RGE_INTERNAL";
 
 /** Base class of every error thrown by RGE packages. */
@@ -269,6 +271,38 @@ export class NonFiniteOutputError extends RgeError {
   constructor(message: string, graph: string) {
     super("RGE_NON_FINITE_OUTPUT", message);
     this.graph = graph;
+  }
+}
+
+/** An RGE server (`rge-serve`) refused the API key: none was sent, or not the one it was started with. */
+export class RemoteAuthError extends RgeError {
+  readonly url: string;
+  readonly status: number;
+  constructor(message: string, url: string, status: number) {
+    super("RGE_REMOTE_AUTH", message);
+    this.url = url;
+    this.status = status;
+  }
+}
+
+/**
+ * A request to an RGE server failed for a reason that is not one of the core's typed errors: the server could not
+ * be reached (`status` undefined), was busy past the retries (429), timed out (504), failed (5xx), or refused the
+ * request itself (`serverCode`, e.g. "invalid_request" or "model_not_found"). `retryable` says whether the same
+ * request may succeed later.
+ */
+export class RemoteError extends RgeError {
+  readonly url: string;
+  readonly status: number | undefined;
+  /** The `code` of the server's error body, when it sent one. */
+  readonly serverCode: string | null;
+  readonly retryable: boolean;
+  constructor(message: string, url: string, status: number | undefined, serverCode: string | null, options?: { cause?: unknown }) {
+    super("RGE_REMOTE_FAILED", message, options);
+    this.url = url;
+    this.status = status;
+    this.serverCode = serverCode;
+    this.retryable = status === undefined || status === 429 || status >= 500;
   }
 }
 

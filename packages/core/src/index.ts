@@ -26,4 +26,15 @@ export { listCache, removeFromCache, type CacheListing, type CachedBundleEntry, 
 export { BUNDLE_FORMAT_VERSION, type RgeManifest } from "./bundle/manifest.js";
 export { convertCheckpoint, type ConvertOptions, type ConvertProgress, type ConvertResult } from "./convert/convert-checkpoint.js";
 export { makeDecoderRgeReady, type DecoderEditResult, type GraphEditStage, type MakeDecoderRgeReadyOptions } from "./convert/graph-edit.js";
+export { connectRgeModel, isServerUrl, RgeRemoteModel, type ConnectRgeModelOptions } from "./remote/rge-remote-model.js";
+export type {
+  ContentPart,
+  EmbeddingItem,
+  EmbeddingsRequest,
+  EmbeddingsResponse,
+  EmbeddingsUsage,
+  ErrorBody,
+  ModelList,
+  ServedModel,
+} from "./remote/embeddings-api.js";
 export * from "./errors.js";

@@ -144,8 +144,8 @@ describe("RgeLlamaEmbedding", () => {
       [{ queryInstruction: 1 }, "queryInstruction must be a string, got 1."],
       [{ imageInstruction: {} }, "imageInstruction must be a string, got object."],
       [{ onRationale: "log" }, 'onRationale must be a function, got "log".'],
-      [{ model: "./rge-bundle" }, 'model must be a loaded RgeModel (loadRgeModel, or use RgeLlamaEmbedding.load), got "./rge-bundle".'],
-      [{ model: undefined }, "model must be a loaded RgeModel (loadRgeModel, or use RgeLlamaEmbedding.load), got undefined."],
+      [{ model: "./rge-bundle" }, 'model must be a loaded RgeModel or an RgeRemoteModel (loadRgeModel or connectRgeModel, or use RgeLlamaEmbedding.load), got "./rge-bundle".'],
+      [{ model: undefined }, "model must be a loaded RgeModel or an RgeRemoteModel (loadRgeModel or connectRgeModel, or use RgeLlamaEmbedding.load), got undefined."],
     ];
     for (const [params, message] of cases) {
       expect(() => new RgeLlamaEmbedding({ model: setup.model, ...params } as RgeLlamaEmbeddingParams)).toThrow(

@@ -1,14 +1,27 @@
-import { checkOptions, invalidOption, loadRgeModel, optionRules as rules, RgeModel, type LoadRgeModelOptions, type QueryEmbedding, type RgeInput } from "@rge/core";
+import {
+  checkOptions,
+  connectRgeModel,
+  invalidOption,
+  isServerUrl,
+  loadRgeModel,
+  optionRules as rules,
+  RgeModel,
+  RgeRemoteModel,
+  type ConnectRgeModelOptions,
+  type LoadRgeModelOptions,
+  type QueryEmbedding,
+  type RgeInput,
+} from "@rge/core";
 import { MultiModalEmbedding, type ImageType, type MessageContent, type MessageContentDetail } from "llamaindex";
 import { isEmbeddablePart, toImageSource, toQueryInput } from "./query-content.js";
 
-/** Models loaded by {@link RgeLlamaEmbedding.load}, which the embedding disposes. */
-const loadedModels = new WeakSet<RgeModel>();
+/** Models loaded (or connected) by {@link RgeLlamaEmbedding.load}, which the embedding disposes. */
+const loadedModels = new WeakSet<RgeModel | RgeRemoteModel>();
 
 /** Settings of {@link RgeLlamaEmbedding}. */
 export interface RgeLlamaEmbeddingParams {
-  /** A loaded model (`loadRgeModel`). The embedding never disposes a model it was given. */
-  model: RgeModel;
+  /** A loaded model (`loadRgeModel`) or one served over HTTP (`connectRgeModel`). The embedding never disposes a model it was given. */
+  model: RgeModel | RgeRemoteModel;
   /** Instruction before query text. Default: RGE's per-modality query instruction; `null` sends the query alone. */
   queryInstruction?: string | null;
   /** Instruction before document text. Default: RGE's one-word-summary prefix; `null` sends the text alone. */
@@ -36,11 +49,14 @@ const PARAM_RULES = {
 };
 
 function loadedModel(v: unknown, name: string): void {
-  if (!(v instanceof RgeModel)) throw invalidOption(name, "a loaded RgeModel (loadRgeModel, or use RgeLlamaEmbedding.load)", v);
+  if (!(v instanceof RgeModel) && !(v instanceof RgeRemoteModel)) throw invalidOption(name, "a loaded RgeModel or an RgeRemoteModel (loadRgeModel or connectRgeModel, or use RgeLlamaEmbedding.load)", v);
 }
 
-/** Options of {@link RgeLlamaEmbedding.load}: how to load the model, and the embedding's settings. */
-export type RgeLlamaEmbeddingLoadOptions = LoadRgeModelOptions & Omit<RgeLlamaEmbeddingParams, "model">;
+/**
+ * Options of {@link RgeLlamaEmbedding.load}: how to load the model (`loadRgeModel`'s options) or, for a server URL,
+ * how to reach it (`connectRgeModel`'s, such as `apiKey`), and the embedding's settings.
+ */
+export type RgeLlamaEmbeddingLoadOptions = LoadRgeModelOptions & ConnectRgeModelOptions & Omit<RgeLlamaEmbeddingParams, "model">;
 
 /**
  * RGE as a LlamaIndex `MultiModalEmbedding`. Text nodes and image nodes are embedded as documents (one
@@ -54,20 +70,25 @@ export type RgeLlamaEmbeddingLoadOptions = LoadRgeModelOptions & Omit<RgeLlamaEm
  * const index = await VectorStoreIndex.fromDocuments(documents);
  * const nodes = await index.asRetriever().retrieve("red fruit");
  * await embedding.dispose();
+ *
+ * // Remote mode: the same code against a server started with `rge-serve`.
+ * Settings.embedModel = await RgeLlamaEmbedding.load("http://127.0.0.1:8080", { apiKey: process.env.RGE_API_KEY });
  */
 export class RgeLlamaEmbedding extends MultiModalEmbedding {
-  readonly model: RgeModel;
+  readonly model: RgeModel | RgeRemoteModel;
   private readonly params: Omit<RgeLlamaEmbeddingParams, "model">;
 
   /**
-   * Loads a bundle and wraps it; {@link dispose} then frees the model.
+   * Loads a bundle (or a hub id), or connects to a server when given its URL, and wraps the model; {@link dispose}
+   * then frees it.
    *
    * @example
    * const embedding = await RgeLlamaEmbedding.load("./rge-bundle", { device: "cpu", maxNewTokens: 64 });
+   * const remote = await RgeLlamaEmbedding.load("http://127.0.0.1:8080", { apiKey: "secret" });
    */
-  static async load(pathOrHubId: string, options: RgeLlamaEmbeddingLoadOptions = {}): Promise<RgeLlamaEmbedding> {
+  static async load(pathHubIdOrUrl: string, options: RgeLlamaEmbeddingLoadOptions = {}): Promise<RgeLlamaEmbedding> {
     checkOptions(options, "RgeLlamaEmbedding.load's options", PARAM_RULES); // before the load, which core checks
-    const model = await loadRgeModel(pathOrHubId, options);
+    const model = isServerUrl(pathHubIdOrUrl) ? await connectRgeModel(pathHubIdOrUrl, options) : await loadRgeModel(pathHubIdOrUrl, options);
     loadedModels.add(model);
     return new RgeLlamaEmbedding({ ...options, model });
   }

@@ -1,27 +1,4 @@
-import type { RgeInput } from "@rge/core";
-
-/** An OpenAI chat content part, as vLLM accepts them in embedding requests for multimodal models. */
-export type ContentPart = { type: "text"; text: string } | { type: "image_url"; image_url: { url: string } | string };
-
-/** The body of `POST /v1/embeddings`: OpenAI's fields, vLLM's `messages`, and RGE's extensions. */
-export interface EmbeddingsRequest {
-  model?: string;
-  /** One text, or several; an item may also be a list of content parts (text and one image). */
-  input?: string | (string | ContentPart[])[];
-  /** vLLM's chat form: one conversation, one embedding. */
-  messages?: { role: string; content: string | ContentPart[] }[];
-  encoding_format?: "float" | "base64";
-  dimensions?: number;
-  user?: string;
-  /** RGE: embed the items as queries (reasoning first) or as documents (one pass). Default "document". */
-  side?: "query" | "document";
-  /** RGE, queries only: write a rationale first (default true). */
-  reasoning?: boolean;
-  /** RGE, queries only: rationale budget, counting `<emb>`. */
-  max_new_tokens?: number;
-  /** RGE: the instruction for every item (default: the model's for the side). */
-  instruction?: string;
-}
+import type { ContentPart, EmbeddingsRequest, RgeInput } from "@rge/core";
 
 const part = {
   anyOf: [
@@ -37,7 +14,7 @@ const part = {
   ],
 };
 
-/** JSON schema of the request body: Fastify validates it before the handler runs. */
+/** JSON schema of the request body (`EmbeddingsRequest`, declared in core beside its client): Fastify validates it before the handler runs. */
 export const EMBEDDINGS_REQUEST_SCHEMA = {
   type: "object",
   properties: {

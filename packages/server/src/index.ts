@@ -1,2 +1,2 @@
 export { createRgeServer, type RgeServerOptions } from "./server.js";
-export type { ContentPart, EmbeddingsRequest } from "./embeddings-request.js";
+export type { ContentPart, EmbeddingItem, EmbeddingsRequest, EmbeddingsResponse, EmbeddingsUsage, ErrorBody, ModelList, ServedModel } from "@rge/core";

@@ -1,9 +1,10 @@
 import { timingSafeEqual, createHash } from "node:crypto";
-import { RgeError, type RgeModel, type Settled, type QueryEmbedding, type TargetEmbedding } from "@rge/core";
+import { RgeError, type EmbeddingsResponse, type ErrorBody, type ModelList, type RgeModel, type Settled, type QueryEmbedding, type TargetEmbedding } from "@rge/core";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
+import type { EmbeddingsRequest } from "@rge/core";
+import { EMBEDDINGS_REQUEST_SCHEMA, RequestError, requestInputs } from "./embeddings-request.js";
 import { FairDispatcher } from "./fair-dispatcher.js";
 import { ServerMetrics } from "./metrics.js";
-import { EMBEDDINGS_REQUEST_SCHEMA, RequestError, requestInputs, type EmbeddingsRequest } from "./embeddings-request.js";
 
 /** Options of {@link createRgeServer}. */
 export interface RgeServerOptions {
@@ -26,11 +27,6 @@ export interface RgeServerOptions {
   dispatchWindow?: number;
   /** Fastify's logger: true for JSON request logs (pino), or its options. Default false. */
   logger?: FastifyServerOptions["logger"];
-}
-
-/** OpenAI's error body. `code` carries the RgeError code where there is one. */
-interface ErrorBody {
-  error: { message: string; type: string; param: string | null; code: string | null };
 }
 
 /**
@@ -88,9 +84,9 @@ export async function createRgeServer(model: RgeModel, options: RgeServerOptions
 
   app.get("/metrics", async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
 
-  app.get("/v1/models", async () => ({
+  app.get("/v1/models", async (): Promise<ModelList> => ({
     object: "list",
-    data: [name, `${name}:query`, `${name}:document`].map((id) => ({ id, object: "model", created: 0, owned_by: "rge", dimension: model.dimension })),
+    data: [name, `${name}:query`, `${name}:document`].map((id) => ({ id, object: "model", created: 0, owned_by: "rge", dimension: model.dimension, max_new_tokens: model.maxNewTokens })),
   }));
 
   app.post("/v1/embeddings", { schema: { body: EMBEDDINGS_REQUEST_SCHEMA } }, async (request: FastifyRequest<{ Body: EmbeddingsRequest }>, reply) => {
@@ -155,30 +151,42 @@ export async function createRgeServer(model: RgeModel, options: RgeServerOptions
       }
       const code = reason instanceof RgeError ? reason.code : null;
       const status = reason instanceof RgeError && code !== "RGE_INTERNAL" && code !== "RGE_DISPOSED" ? 400 : 500;
-      return sendError(reply, status, status === 400 ? "invalid_request_error" : "server_error", `Item ${failed}: ${reason.message}`, body.messages ? "messages" : `input[${failed}]`, code);
+      return sendError(reply, status, status === 400 ? "invalid_request_error" : "server_error", `Item ${failed}: ${reason.message}`, body.messages ? "messages" : `input[${failed}]`, code, errorDetails(reason));
     }
     const ok = results.map((r) => (r as { value: QueryEmbedding | TargetEmbedding }).value);
-    const promptTokens = ok.reduce((s, v) => s + v.tokens.prompt, 0);
-    const generated = ok.reduce((s, v) => s + ("generated" in v.tokens ? v.tokens.generated : 0), 0);
-    return {
+    const usage = (prompt: number, generated: number) => ({ prompt_tokens: prompt, completion_tokens: generated, total_tokens: prompt + generated });
+    const response: EmbeddingsResponse = {
       object: "list",
       model: body.model ?? name,
       data: ok.map((v, index) => ({
         object: "embedding",
         index,
         embedding: body.encoding_format === "base64" ? Buffer.from(v.embedding.buffer, v.embedding.byteOffset, v.embedding.byteLength).toString("base64") : Array.from(v.embedding),
-        ...("rationale" in v ? { rationale: v.rationale, stopped_by: v.stoppedBy } : {}),
+        // What a client needs to return the very QueryEmbedding the model made (RgeRemoteModel does).
+        ...("rationale" in v ? { rationale: v.rationale, stopped_by: v.stoppedBy, generated_ids: v.generatedIds } : {}),
+        usage: usage(v.tokens.prompt, "generated" in v.tokens ? v.tokens.generated : 0),
       })),
-      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens + generated, completion_tokens: generated },
+      usage: usage(
+        ok.reduce((s, v) => s + v.tokens.prompt, 0),
+        ok.reduce((s, v) => s + ("generated" in v.tokens ? v.tokens.generated : 0), 0),
+      ),
     };
+    return response;
   });
 
   return app;
 }
 
-function sendError(reply: FastifyReply, status: number, type: string, message: string, param: string | null, code: string | null): FastifyReply {
-  const body: ErrorBody = { error: { message, type, param, code } };
+function sendError(reply: FastifyReply, status: number, type: string, message: string, param: string | null, code: string | null, details?: Record<string, unknown>): FastifyReply {
+  const body: ErrorBody = { error: { message, type, param, code, ...(details ? { details } : {}) } };
   return reply.code(status).send(body);
+}
+
+/** The data fields an RgeError subclass adds (e.g. `tokens` and `limit`), so a client can rebuild the error; none for most. */
+function errorDetails(error: Error): Record<string, unknown> | undefined {
+  if (!(error instanceof RgeError)) return undefined;
+  const { code: _code, name: _name, ...details } = error as RgeError & Record<string, unknown>;
+  return Object.keys(details).length > 0 ? details : undefined;
 }
 
 /** Compares two secrets in time independent of where they differ (hashing first makes the lengths equal). */

@@ -1,4 +1,4 @@
-import { checkOptions, invalidOption, optionRules as rules, RgeModel } from "@rge/core";
+import { checkOptions, invalidOption, optionRules as rules, RgeModel, RgeRemoteModel } from "@rge/core";
 import { optionsObject, withMethods } from "../option-rules.js";
 
 /** The rules of {@link RgeEmbeddingsParams}; options passed on to `loadRgeModel` get core's own checks at load. */
@@ -11,6 +11,7 @@ const PARAM_RULES = {
   maxNewTokens: rules.positiveInteger,
   batchSize: rules.positiveInteger,
   allowNetwork: rules.boolean,
+  apiKey: rules.nonEmptyString,
   rationaleCache: withMethods("a store such as InMemoryStore", "mget", "mset"),
   loadOptions: optionsObject,
   // LangChain's AsyncCaller settings.
@@ -23,7 +24,7 @@ const PARAM_RULES = {
 export function checkEmbeddingsParams(fields: unknown): void {
   checkOptions(fields, "RgeEmbeddings' params", PARAM_RULES);
   const model = (fields as { model?: unknown } | undefined)?.model;
-  if (!(model instanceof RgeModel) && (typeof model !== "string" || model.length === 0)) {
-    throw invalidOption("model", "a bundle directory, a hub id or a loaded RgeModel", model);
+  if (!(model instanceof RgeModel) && !(model instanceof RgeRemoteModel) && (typeof model !== "string" || model.length === 0)) {
+    throw invalidOption("model", "a bundle directory, a hub id, a server URL or a loaded RgeModel", model);
   }
 }

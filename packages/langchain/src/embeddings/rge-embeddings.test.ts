@@ -152,8 +152,8 @@ describe("RgeEmbeddings: wrong params are refused by the constructor with RGE_IN
     [{ loadOptions: "fast" }, 'loadOptions must be an object, got "fast".'],
     [{ maxRetries: -1 }, "maxRetries must be an integer ≥ 0, got -1."],
     [{ maxConcurrency: NaN }, "maxConcurrency must be an integer ≥ 1, or Infinity, got NaN."],
-    [{ model: "" }, 'model must be a bundle directory, a hub id or a loaded RgeModel, got "".'],
-    [{ model: undefined }, "model must be a bundle directory, a hub id or a loaded RgeModel, got undefined."],
+    [{ model: "" }, 'model must be a bundle directory, a hub id, a server URL or a loaded RgeModel, got "".'],
+    [{ model: undefined }, "model must be a bundle directory, a hub id, a server URL or a loaded RgeModel, got undefined."],
   ];
   for (const [params, message] of cases) {
     it(`${JSON.stringify(params, (_, v: unknown) => (v === undefined ? "undefined" : Number.isNaN(v) ? "NaN" : v))} → ${message}`, () => {

@@ -1,4 +1,4 @@
-import { checkOptions, optionRules, RgeError, type LoadRgeModelOptions, type RgeDevice, type RgeDtype, type RgeInput, type RgeModel } from "@rge/core";
+import { checkOptions, optionRules, RemoteError, RgeError, type LoadRgeModelOptions, type RgeDevice, type RgeDtype, type RgeInput, type RgeModel, type RgeRemoteModel } from "@rge/core";
 import type { Callbacks } from "@langchain/core/callbacks/manager";
 import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
 import { documentToInput, type RgeDocumentInput } from "../inputs/document-input.js";
@@ -11,11 +11,17 @@ import { rationaleCacheKey, type CachedRationale, type RationaleCache } from "./
 
 /** Settings of {@link RgeEmbeddings}. Only `model` is required. */
 export interface RgeEmbeddingsParams extends EmbeddingsParams {
-  /** A bundle directory, a hub id (downloaded and converted with `allowNetwork`, loaded from the cache without), or a loaded `RgeModel` (shared; not disposed by this class). */
-  model: string | RgeModel;
-  /** Where to run: "cpu" (default), "cuda", "webgpu" or "auto". Ignored for a loaded model. */
+  /**
+   * A bundle directory, a hub id (downloaded and converted with `allowNetwork`, loaded from the cache without), the
+   * URL of an RGE server (`http://host:8080`, see `rge-serve`), or a loaded `RgeModel` or connected `RgeRemoteModel`
+   * (shared; not disposed by this class).
+   */
+  model: string | RgeModel | RgeRemoteModel;
+  /** The server's API key when `model` is a server URL. Default: none. */
+  apiKey?: string;
+  /** Where to run: "cpu" (default), "cuda", "webgpu" or "auto". Ignored for a loaded model or a server. */
   device?: RgeDevice;
-  /** Weight precision: "fp32" (default), "fp16", "q8" or "q4". Ignored for a loaded model. */
+  /** Weight precision: "fp32" (default), "fp16", "q8" or "q4". Ignored for a loaded model or a server. */
   dtype?: RgeDtype;
   /** Write a rationale before embedding a query (default true). Off embeds queries like documents, in one pass. */
   reasoning?: boolean;
@@ -27,13 +33,13 @@ export interface RgeEmbeddingsParams extends EmbeddingsParams {
   maxNewTokens?: number;
   /** Inputs per engine batch, and documents per `embedDocuments` chunk. Default 8. */
   batchSize?: number;
-  /** Allow a hub download and http(s) images. Default false: nothing touches the network. */
+  /** Allow a hub download and http(s) images. Default false: nothing touches the network but a server named by `model` (which fetches http(s) images only if its own model allows it). */
   allowNetwork?: boolean;
   /** Keeps rationales and embeddings of queries seen before (e.g. `new InMemoryStore()`). Default: none. */
   rationaleCache?: RationaleCache;
   /** Handlers that hear every rationale, also when the embedder is called outside any chain. */
   callbacks?: Callbacks;
-  /** Other options of `loadRgeModel` (threads, image bounds, ...). Ignored for a loaded model. */
+  /** Other options of `loadRgeModel` (threads, image bounds, ...). Ignored for a loaded model; for a server only `maxImageBytes` applies (to local images before they are sent). */
   loadOptions?: LoadRgeModelOptions;
 }
 
@@ -65,8 +71,12 @@ export interface RgeQueryResult {
  * whose `metadata.image` holds its image. Every rationale reaches callback handlers as the
  * `rge_rationale` custom event.
  *
- * Defaults suit a local model: no retries (`maxRetries: 0`; `RgeError`s are never retried) and at most
- * `batchSize` calls in flight, so concurrent calls fill one engine batch and the CPU is not oversubscribed.
+ * Defaults suit a local model: no retries (`maxRetries: 0`; `RgeError`s are never retried, but for a server that
+ * cannot be reached or is busy) and at most `batchSize` calls in flight, so concurrent calls fill one engine batch
+ * and the CPU is not oversubscribed.
+ *
+ * Remote mode: with a server URL as `model` the same calls embed through `rge-serve`, with images and rationales,
+ * so application code runs unchanged in process or against a server.
  *
  * @example
  * const embeddings = new RgeEmbeddings({ model: "./rge-bundle", callbacks: [new RationaleCallbackHandler({ print: true })] });
@@ -75,6 +85,7 @@ export interface RgeQueryResult {
  * console.log(withImage.rationale);
  * const docs = await embeddings.embedDocuments(["A red apple.", { image: "./apple.png" }]);
  * await embeddings.dispose();
+ * const remote = new RgeEmbeddings({ model: "http://127.0.0.1:8080", apiKey: process.env.RGE_API_KEY });
  */
 export class RgeEmbeddings extends Embeddings {
   static lc_name(): string {
@@ -98,7 +109,8 @@ export class RgeEmbeddings extends Embeddings {
       maxRetries: 0,
       maxConcurrency: batchSize,
       onFailedAttempt: (error: unknown) => {
-        if (error instanceof RgeError) throw error; // deterministic local failures: retrying cannot help
+        // Deterministic failures: retrying cannot help. A server that did not answer, or was busy, may answer later.
+        if (error instanceof RgeError && !(error instanceof RemoteError && error.retryable)) throw error;
       },
       ...pickDefined({ maxRetries: fields.maxRetries, maxConcurrency: fields.maxConcurrency, onFailedAttempt: fields.onFailedAttempt }),
     });
@@ -109,11 +121,11 @@ export class RgeEmbeddings extends Embeddings {
     this.documentInstruction = fields.documentInstruction;
     this.rationaleCache = fields.rationaleCache;
     this.callbacks = fields.callbacks;
-    this.model = new ModelHandle(fields.model, {
-      ...fields.loadOptions,
-      batchSize,
-      ...pickDefined({ device: fields.device, dtype: fields.dtype, allowNetwork: fields.allowNetwork }),
-    });
+    this.model = new ModelHandle(
+      fields.model,
+      { ...fields.loadOptions, batchSize, ...pickDefined({ device: fields.device, dtype: fields.dtype, allowNetwork: fields.allowNetwork }) },
+      pickDefined({ apiKey: fields.apiKey, maxImageBytes: fields.loadOptions?.maxImageBytes }),
+    );
   }
 
   /** Reasons about a query (text, `{ text?, image?, instruction? }`, or a message), then embeds it. */
@@ -172,8 +184,8 @@ export class RgeEmbeddings extends Embeddings {
     return (await this.model.get()).dimension;
   }
 
-  /** The underlying model, loaded on first use. */
-  getModel(): Promise<RgeModel> {
+  /** The underlying model, loaded (or, for a server URL, connected) on first use. */
+  getModel(): Promise<RgeModel | RgeRemoteModel> {
     return this.model.get();
   }
 
@@ -182,7 +194,7 @@ export class RgeEmbeddings extends Embeddings {
     return this.model.dispose();
   }
 
-  private async generate(model: RgeModel, input: RgeInput, maxNewTokens: number, signal: AbortSignal | undefined): Promise<CachedRationale> {
+  private async generate(model: RgeModel | RgeRemoteModel, input: RgeInput, maxNewTokens: number, signal: AbortSignal | undefined): Promise<CachedRationale> {
     const q = await model.embedQuery(input, { maxNewTokens, ...pickDefined({ signal }) });
     return { embedding: Array.from(q.embedding), rationale: q.rationale, stoppedBy: q.stoppedBy as CachedRationale["stoppedBy"], tokens: q.tokens };
   }
