@@ -77,14 +77,23 @@ export class WorkQueue<TInput, TResult> {
     return out;
   }
 
+  /** Removes up to `max` requests with this key from the front of the queue, stopping at one of another key. */
+  private takeAhead(key: string, max: number): Pending<TInput, TResult>[] {
+    let n = 0;
+    while (n < this.waiting.length && n < max && this.waiting[n]!.key === key) n++;
+    return this.waiting.splice(0, n);
+  }
+
   private async pump(): Promise<void> {
     try {
       while (this.waiting.length > 0) {
         const key = this.waiting[0]!.key;
         const batch = this.take(key, this.batchSize(key));
-        // A running batch may take later requests of its key into free slots (continuous batching).
+        // A running batch may take later requests of its key into free slots (continuous batching), but only those
+        // queued before the oldest request of another key: else a steady stream of queries would keep one reasoning
+        // batch alive forever and documents waiting behind it would never run.
         const more = (max: number) => {
-          const extra = this.take(key, max);
+          const extra = this.takeAhead(key, max);
           batch.push(...extra);
           return extra;
         };
