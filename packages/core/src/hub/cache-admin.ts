@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, lstatSync } from "node:fs";
-import { basename, join, resolve, dirname } from "node:path";
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { parseDtype } from "../bundle/dtype.js";
 import { BundleCache, listBundles, readRefs, repoFolders, type CachedBundleEntry } from "./bundle-cache.js";
 import { defaultHubCacheDir, HubCache } from "./hub-cache.js";
@@ -134,16 +134,13 @@ export function removeFromCache(repoId: string, options: RemoveFromCacheOptions 
   return { removed, bytes };
 }
 
-/** Drops refs to removed commits, then the repo folder if nothing is left in it but refs and markers. */
+/** Drops refs to removed commits, then the repo folder if nothing but refs and `.no_exist` markers is left in it. */
 function pruneEmpty(repoDir: string, gone: (commit: string) => boolean): void {
   if (!existsSync(repoDir)) return;
   const refsDir = join(repoDir, "refs");
   for (const ref of readRefs(refsDir)) if (gone(ref.commit)) rmSync(join(refsDir, ref.name), { force: true });
-  const left = readdirSync(repoDir).filter((name) => {
-    const path = join(repoDir, name);
-    if (name === "refs" || name === ".no_exist") return readRefs(refsDir).length > 0 && name === "refs";
-    if (name === "snapshots" || name === "blobs") return lstatSync(path).isDirectory() && readdirSync(path).length > 0;
-    return isCommitHash(basename(path)) ? readdirSync(path).length > 0 : true;
-  });
-  if (left.length === 0) rmSync(repoDir, { recursive: true, force: true });
+  const holdsContent = readdirSync(repoDir, { withFileTypes: true }).some(
+    (e) => e.name !== "refs" && e.name !== ".no_exist" && (!e.isDirectory() || readdirSync(join(repoDir, e.name)).length > 0),
+  );
+  if (!holdsContent) rmSync(repoDir, { recursive: true, force: true });
 }

@@ -28,6 +28,7 @@ export async function downloadBlob(client: HubClient, repo: RepoId, file: FileMe
   mkdirSync(dirname(blobPath), { recursive: true });
   let failures = 0;
   let corrupt = 0;
+  let hashed: PartHash | undefined;
   const retry = async (why: string, cause?: unknown) => {
     if (failures >= client.retries) {
       throw new DownloadError(
@@ -46,11 +47,12 @@ export async function downloadBlob(client: HubClient, repo: RepoId, file: FileMe
       rmSync(part);
       have = 0;
     }
-    let hash = hasher(file);
-    if (have > 0) await hashPrefix(part, hash);
+    // The running hash covers exactly what is on disk; only when the part changed behind it (a first attempt on a
+    // part left by an earlier run, or a part deleted) is it computed again from the file.
+    if (hashed?.bytes !== have) hashed = await hashOfPart(part, have, file);
     if (have < file.size) {
       try {
-        ({ length: have, hash } = await fetchRest(client, repo, file, part, have, hash, onBytes));
+        have = await fetchRest(client, repo, file, part, have, hashed, onBytes);
       } catch (error) {
         if (client.signal?.aborted) throw error instanceof AbortedError ? error : new AbortedError(undefined, { cause: error });
         if (error instanceof TooLongError) {
@@ -70,7 +72,8 @@ export async function downloadBlob(client: HubClient, repo: RepoId, file: FileMe
         continue;
       }
     }
-    const actual = hash.digest("hex");
+    const actual = hashed.hash.digest("hex");
+    hashed = undefined; // digest() ends a hash
     if (actual !== file.etag) {
       rmSync(part, { force: true });
       if (corrupt++ >= 1) {
@@ -102,8 +105,16 @@ function hasher(file: FileMetadata): Hash {
   return createHash("sha1").update(`blob ${file.size}\0`);
 }
 
-async function hashPrefix(path: string, hash: Hash): Promise<void> {
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+/** A hash of the first `bytes` bytes of a part file. */
+interface PartHash {
+  hash: Hash;
+  bytes: number;
+}
+
+async function hashOfPart(path: string, bytes: number, file: FileMetadata): Promise<PartHash> {
+  const hash = hasher(file);
+  if (bytes > 0) for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return { hash, bytes };
 }
 
 /** Bytes gathered per write. */
@@ -113,9 +124,9 @@ class RetryableError extends Error {}
 class TooLongError extends Error {}
 
 /**
- * Appends the bytes from `have` on to `part`, feeding `hash` (which has seen the first `have` bytes). Resolves the new
- * length and the hash that saw all of it: a fresh one when the server ignored the range and sent the whole file.
- * Throws RetryableError for what another attempt may fix.
+ * Appends the bytes from `have` on to `part`, feeding `hashed` (which covers the first `have` bytes) with each write
+ * once it is on disk, so that it keeps covering exactly the file, also when the connection drops. Resolves the new
+ * length. Throws RetryableError for what another attempt may fix.
  */
 async function fetchRest(
   client: HubClient,
@@ -123,9 +134,9 @@ async function fetchRest(
   file: FileMetadata,
   part: string,
   have: number,
-  hash: Hash,
+  hashed: PartHash,
   onBytes: (p: BlobProgress) => void,
-): Promise<{ length: number; hash: Hash }> {
+): Promise<number> {
   const attempt = new AbortController();
   const signal = client.signal ? AbortSignal.any([client.signal, attempt.signal]) : attempt.signal;
   const timer = setTimeout(() => attempt.abort(new RetryableError(`no data for ${client.stallTimeoutMs} ms`)), client.stallTimeoutMs);
@@ -146,7 +157,8 @@ async function fetchRest(
       truncateSync(part, 0);
       if (response.status === 416) throw new RetryableError("the server refused the range (416)");
       start = 0;
-      hash = hasher(file);
+      hashed.hash = hasher(file);
+      hashed.bytes = 0;
     } else if (response.status === 206) {
       const range = /^bytes (\d+)-/.exec(response.headers.get("content-range") ?? "");
       if (!range || Number(range[1]) !== have) {
@@ -172,12 +184,13 @@ async function fetchRest(
       } catch (error) {
         throw new DiskError(error);
       }
+      hashed.hash.update(data);
+      hashed.bytes += data.byteLength;
     };
     try {
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         timer.refresh();
         if (length + chunk.byteLength > file.size) throw new TooLongError();
-        hash.update(chunk);
         pending.push(chunk);
         pendingBytes += chunk.byteLength;
         length += chunk.byteLength;
@@ -195,7 +208,7 @@ async function fetchRest(
     } finally {
       await out.close();
     }
-    return { length, hash };
+    return length;
   } finally {
     clearTimeout(timer);
   }

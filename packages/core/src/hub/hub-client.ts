@@ -70,10 +70,6 @@ export class HubClient {
     this.stallTimeoutMs = options.stallTimeoutMs ?? 60_000;
   }
 
-  get hasToken(): boolean {
-    return this.token !== undefined;
-  }
-
   resolveUrl(repo: RepoId, revision: string, file: string): string {
     const path = file.split("/").map(encodeURIComponent).join("/");
     return `${this.endpoint}/${repo.org}/${repo.name}/resolve/${encodeURIComponent(revision)}/${path}`;

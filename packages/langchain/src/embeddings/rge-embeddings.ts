@@ -1,4 +1,4 @@
-import { checkOptions, optionRules, RemoteError, RgeError, type LoadRgeModelOptions, type RgeDevice, type RgeDtype, type RgeInput, type RgeModel, type RgeRemoteModel } from "@rge/core";
+import { checkOptions, definedFields, optionRules, RemoteError, RgeError, type LoadRgeModelOptions, type RgeDevice, type RgeDtype, type RgeInput, type RgeModel, type RgeRemoteModel } from "@rge/core";
 import type { Callbacks } from "@langchain/core/callbacks/manager";
 import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
 import { documentToInput, type RgeDocumentInput } from "../inputs/document-input.js";
@@ -112,7 +112,7 @@ export class RgeEmbeddings extends Embeddings {
         // Deterministic failures: retrying cannot help. A server that did not answer, or was busy, may answer later.
         if (error instanceof RgeError && !(error instanceof RemoteError && error.retryable)) throw error;
       },
-      ...pickDefined({ maxRetries: fields.maxRetries, maxConcurrency: fields.maxConcurrency, onFailedAttempt: fields.onFailedAttempt }),
+      ...definedFields({ maxRetries: fields.maxRetries, maxConcurrency: fields.maxConcurrency, onFailedAttempt: fields.onFailedAttempt }),
     });
     this.batchSize = batchSize;
     this.reasoning = fields.reasoning ?? true;
@@ -123,8 +123,8 @@ export class RgeEmbeddings extends Embeddings {
     this.callbacks = fields.callbacks;
     this.model = new ModelHandle(
       fields.model,
-      { ...fields.loadOptions, batchSize, ...pickDefined({ device: fields.device, dtype: fields.dtype, allowNetwork: fields.allowNetwork }) },
-      pickDefined({ apiKey: fields.apiKey, maxImageBytes: fields.loadOptions?.maxImageBytes }),
+      { ...fields.loadOptions, batchSize, ...definedFields({ device: fields.device, dtype: fields.dtype, allowNetwork: fields.allowNetwork }) },
+      definedFields({ apiKey: fields.apiKey, maxImageBytes: fields.loadOptions?.maxImageBytes }),
     );
   }
 
@@ -158,7 +158,7 @@ export class RgeEmbeddings extends Embeddings {
     const model = await this.model.get();
     const { signal } = options;
     if (!this.reasoning) {
-      const q = await this.caller.callWithOptions({ ...pickDefined({ signal }) }, () => model.embedQuery(input, { reasoning: false, ...pickDefined({ signal }) }));
+      const q = await this.caller.callWithOptions({ ...definedFields({ signal }) }, () => model.embedQuery(input, { reasoning: false, ...definedFields({ signal }) }));
       return { embedding: Array.from(q.embedding), rationale: "", stoppedBy: "noReasoning", tokens: q.tokens, ms: performance.now() - started, cached: false };
     }
     const maxNewTokens = this.maxNewTokens ?? model.maxNewTokens;
@@ -167,7 +167,7 @@ export class RgeEmbeddings extends Embeddings {
     const run = await RationaleRun.start(JSON.stringify(described), options.callbacks, this.callbacks, { model: this.model.id, maxNewTokens });
     try {
       const hit = key ? (await this.rationaleCache!.mget([key]))[0] : undefined;
-      const value = hit ?? (await this.caller.callWithOptions({ ...pickDefined({ signal }) }, () => this.generate(model, input, maxNewTokens, signal)));
+      const value = hit ?? (await this.caller.callWithOptions({ ...definedFields({ signal }) }, () => this.generate(model, input, maxNewTokens, signal)));
       if (key && !hit) await this.rationaleCache!.mset([[key, value]]);
       const result: RgeQueryResult = { ...value, ms: performance.now() - started, cached: hit !== undefined };
       const { embedding: _, ...event } = result;
@@ -195,12 +195,7 @@ export class RgeEmbeddings extends Embeddings {
   }
 
   private async generate(model: RgeModel | RgeRemoteModel, input: RgeInput, maxNewTokens: number, signal: AbortSignal | undefined): Promise<CachedRationale> {
-    const q = await model.embedQuery(input, { maxNewTokens, ...pickDefined({ signal }) });
+    const q = await model.embedQuery(input, { maxNewTokens, ...definedFields({ signal }) });
     return { embedding: Array.from(q.embedding), rationale: q.rationale, stoppedBy: q.stoppedBy as CachedRationale["stoppedBy"], tokens: q.tokens };
   }
-}
-
-/** Drops undefined fields, so they do not override defaults under `exactOptionalPropertyTypes`-style merging. */
-function pickDefined<T extends object>(fields: T): Partial<T> {
-  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
