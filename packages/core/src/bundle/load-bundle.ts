@@ -7,7 +7,8 @@ import type { RgeDtype } from "./dtype.js";
 import { parseGenerationSettings, type GenerationSettings } from "./generation-settings.js";
 import { parseManifest, MANIFEST_FILE, type RgeManifest } from "./manifest.js";
 
-type Json = Record<string, unknown>;
+/** A JSON object as parsed from one of the bundle's files, not checked further. */
+export type Json = Record<string, unknown>;
 
 /** Everything read from a bundle directory before any ONNX session is created. */
 export interface Bundle {

@@ -139,12 +139,6 @@ export interface PreparedPrompt {
   imageGrids: [number, number, number][];
 }
 
-/** A document (target) embedding. */
-export interface TargetEmbedding {
-  embedding: Float32Array;
-  tokens: { prompt: number };
-}
-
 /** Outcome of one item of a settled batch call. */
 export type Settled<T> = { status: "fulfilled"; value: T } | { status: "rejected"; reason: RgeError | Error };
 

@@ -22,6 +22,7 @@ export interface CacheListing {
   checkpoints: CachedCheckpointEntry[];
 }
 
+/** Where the two caches are, for {@link listCache} and {@link removeFromCache}. */
 export interface CacheLocations {
   /** Default `$RGE_CACHE_DIR` or `~/.cache/rge`. */
   cacheDir?: string;

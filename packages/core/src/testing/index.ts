@@ -1,6 +1,8 @@
 /**
  * Test helpers shipped for integrations (LangChain, LlamaIndex, examples): a tiny random RGE bundle that
  * builds in well under a second, so tests never download a model.
+ *
+ * @packageDocumentation
  */
 export { writeTinyBundle, type TinyBundle, type TinyEmbBehaviour, type TinyModelOptions } from "./tiny-model.js";
 export { SeededRandom } from "./random.js";

@@ -1,4 +1,4 @@
-/** The parts of a Qwen2.5-VL `config.json` that shape the ONNX graphs, in camelCase. */
+/** The text model's part of a Qwen2.5-VL `config.json`, what shapes the decoder graph, in camelCase. */
 export interface TextModelConfig {
   hiddenSize: number;
   numLayers: number;
@@ -16,6 +16,7 @@ export interface TextModelConfig {
   maxPositionEmbeddings: number;
 }
 
+/** The vision encoder's part of a Qwen2.5-VL `config.json` (`vision_config`), in camelCase. */
 export interface VisionModelConfig {
   /** Vision transformer width (Qwen2.5-VL-3B: 1280). */
   hiddenSize: number;
@@ -32,6 +33,7 @@ export interface VisionModelConfig {
   fullAttnBlockIndexes: number[];
 }
 
+/** A Qwen2.5-VL `config.json` as the graphs and the engine use it: the text model, the vision encoder and the vision token ids. */
 export interface Qwen25VlConfig {
   text: TextModelConfig;
   vision: VisionModelConfig;
