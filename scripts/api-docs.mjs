@@ -47,7 +47,7 @@ export async function buildApiDocs({ out } = {}) {
   const { Application, Comment, TypeDocReader } = await import("typedoc");
   const entries = publicEntryPoints();
   const files = entries.map((e) => e.file);
-  const app = await Application.bootstrapWithPlugins({ entryPoints: files, ...(out ? { out } : {}) }, [new TypeDocReader()]);
+  const app = await Application.bootstrapWithPlugins({ options: join(root, "typedoc.json"), entryPoints: files, ...(out ? { out } : {}) }, [new TypeDocReader()]);
   const parsed = await compilerSetup(files);
   app.options.setCompilerOptions(parsed.fileNames, parsed.options, parsed.projectReferences);
   // Each message once: TypeDoc repeats some per declaration, and the validation passes below repeat the checks that
@@ -72,10 +72,12 @@ export async function buildApiDocs({ out } = {}) {
   }
   // TypeDoc checks "referenced but not exported" only for types of the project's own package, which for one program
   // over several packages is none of them: check each package's types in turn.
+  const packageName = project.packageName;
   for (const name of new Set(entries.map((e) => e.name))) {
     project.packageName = name;
     app.validate(project);
   }
+  project.packageName = packageName;
   if (app.logger.hasErrors() || app.logger.hasWarnings()) return false;
   await app.generateOutputs(project);
   return !app.logger.hasErrors() && !app.logger.hasWarnings();
