@@ -10,6 +10,8 @@ export {
   type TargetEmbedding,
 } from "./engine/rge-model.js";
 export type { RgeInput } from "./engine/prepare.js";
+export type { RationaleToken } from "./engine/rationale-stream.js";
+export type { QueryStream } from "./engine/query-stream.js";
 export type { RgeDevice } from "./device/device.js";
 export { checkOptions, definedFields, invalidOption, optionRules, type OptionRule } from "./options/option-rules.js";
 export { probeProvider, type ProbeResult } from "./engine/provider-canary.js";

@@ -9,6 +9,8 @@ import type { PromptTokens } from "../preprocess/prompt.js";
 import { parseDevice, type RgeDevice } from "../device/device.js";
 import { Forward } from "./forward.js";
 import { InputPreparer, type RgeInput } from "./prepare.js";
+import { queryStream, type QueryStream } from "./query-stream.js";
+import type { RationaleToken } from "./rationale-stream.js";
 import { ResultCache } from "./result-cache.js";
 import { copyResult, Scheduler, type Job, type JobResult, type QueryResult, type TargetResult } from "./scheduler.js";
 import { DeviceKvOps } from "./device-kv-cache.js";
@@ -111,6 +113,17 @@ export interface QueryEmbedOptions extends EmbedOptions {
   reasoning?: boolean;
   /** Overrides the model's `maxNewTokens` for this call. */
   maxNewTokens?: number;
+  /**
+   * Told the rationale while it is generated, a token at a time (a character split across tokens comes whole with
+   * the token that ends it), before the call resolves; `index` is the input's position in the call (0 for
+   * `embedQuery`). The pieces of an input join to its `rationale`, `<emb>` is never among them, and a result served
+   * from the cache streams its rationale at once. Nothing streams with `reasoning: false`. If it throws, that input
+   * fails with the error; the others go on. Batching is unaffected: every row still gets the result it would get alone.
+   *
+   * @example
+   * await model.embedQuery({ text: "a red car" }, { onToken: (t) => process.stdout.write(t.text) });
+   */
+  onToken?: (token: RationaleToken, index: number) => void;
 }
 
 /** A query embedding and the rationale the model wrote before it. */
@@ -266,6 +279,22 @@ export class RgeModel {
 
   /** Reasons about one query, then embeds it. Concurrent calls are batched together. */
   embedQuery(input: RgeInput, options: QueryEmbedOptions = {}): Promise<QueryEmbedding> {
+    return this.submitQuery(input, options, 0);
+  }
+
+  /**
+   * Like {@link embedQuery}, with the rationale as an async iterable of its pieces while it is generated.
+   *
+   * @example
+   * const stream = model.streamQuery({ text: "What is in the picture?", image: "./cat.jpg" });
+   * for await (const token of stream) process.stdout.write(token.text);
+   * const { embedding } = await stream.result;
+   */
+  streamQuery(input: RgeInput, options: Omit<QueryEmbedOptions, "onToken"> = {}): QueryStream {
+    return queryStream((onToken) => this.submitQuery(input, { ...options, onToken }, 0));
+  }
+
+  private submitQuery(input: RgeInput, options: QueryEmbedOptions, index: number): Promise<QueryEmbedding> {
     if (this.disposed) return Promise.reject(new DisposedError());
     try {
       checkOptions(options, "embedQuery's options", EMBED_OPTION_RULES);
@@ -274,19 +303,20 @@ export class RgeModel {
     }
     const reasoning = options.reasoning ?? true;
     const maxNewTokens = options.maxNewTokens ?? this.maxNewTokens;
-    const job: Job = { input, role: "query", reasoning, maxNewTokens };
+    const { onToken } = options;
+    const job: Job = { input, role: "query", reasoning, maxNewTokens, ...(onToken && reasoning ? { onToken: (t: RationaleToken) => onToken(t, index) } : {}) };
     const key = reasoning ? "reason" : "encode"; // rows carry their own budget, so all reasoning shares batches
     return this.queue.submit(job, key, options.signal) as Promise<QueryEmbedding>;
   }
 
   /** Embeds queries, batched. Rejects with the first failing item's error; see {@link embedQueriesSettled} for per-item results. */
   embedQueries(inputs: readonly RgeInput[], options: QueryEmbedOptions = {}): Promise<QueryEmbedding[]> {
-    return Promise.all(inputs.map((input) => this.embedQuery(input, options)));
+    return Promise.all(inputs.map((input, i) => this.submitQuery(input, options, i)));
   }
 
   /** Like {@link embedQueries}, but one bad item only fails its own slot. */
   embedQueriesSettled(inputs: readonly RgeInput[], options: QueryEmbedOptions = {}): Promise<Settled<QueryEmbedding>[]> {
-    return settle(inputs.map((input) => this.embedQuery(input, options)));
+    return settle(inputs.map((input, i) => this.submitQuery(input, options, i)));
   }
 
   /** Embeds one document (no reasoning: prompt + `<emb>`, one forward pass). */
