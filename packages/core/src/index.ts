@@ -6,6 +6,7 @@ export {
   type LoadRgeModelOptions,
   type QueryEmbedding,
   type QueryEmbedOptions,
+  type RgeModelStats,
   type Settled,
   type TargetEmbedding,
 } from "./engine/rge-model.js";

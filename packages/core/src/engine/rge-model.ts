@@ -158,6 +158,20 @@ export interface TargetEmbedding {
   tokens: { prompt: number };
 }
 
+/** What the engine is doing and has done since the model loaded: for monitoring (`@rge/server` exports it to Prometheus). */
+export interface RgeModelStats {
+  /** Calls waiting for a batch (not yet running). */
+  waiting: number;
+  /** Most rows a batch holds (`batchSize`). */
+  batchSize: number;
+  /**
+   * Forward passes run (prefills and decode steps) and the rows they carried. `rows / passes / batchSize` is the
+   * mean batch occupancy over a span: 1 means every pass ran full.
+   */
+  passes: number;
+  rows: number;
+}
+
 /** Outcome of one item of a settled batch call. */
 export type Settled<T> = { status: "fulfilled"; value: T } | { status: "rejected"; reason: RgeError | Error };
 
@@ -225,6 +239,7 @@ export class RgeModel {
   private readonly queue: WorkQueue<Job, JobResult>;
   private readonly scheduler: Scheduler;
   private readonly forward: Forward;
+  private readonly batchSize: number;
   private disposed = false;
 
   /** @internal use {@link loadRgeModel} */
@@ -239,6 +254,7 @@ export class RgeModel {
     this.deviceReason = sessions.reason ?? `device "${sessions.provider}"`;
     this.dtype = bundle.dtype;
     this.maxNewTokens = options.maxNewTokens ?? bundle.manifest.maxNewTokens;
+    this.batchSize = options.batchSize;
     this.tokenizer = new PreTrainedTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig);
     checkChatTemplate(this.tokenizer, bundle);
     const tokens = promptTokens(this.tokenizer, bundle);
@@ -351,6 +367,11 @@ export class RgeModel {
     const withEmb = role === "target" || options.reasoning === false;
     const item = await this.preparer.prepare(input, role, withEmb, 0);
     return { text: this.decode(item.ids), ids: item.ids, imageGrids: item.images.map((i) => i.grid) };
+  }
+
+  /** Counters of the engine's work, read at once (cheap enough to poll). */
+  stats(): RgeModelStats {
+    return { waiting: this.queue.waitingCount, batchSize: this.batchSize, passes: this.forward.work.passes, rows: this.forward.work.rows };
   }
 
   /** Token ids → text, special tokens kept (useful to inspect prompts). */
