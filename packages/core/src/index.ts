@@ -35,9 +35,12 @@ export type {
   EmbeddingItem,
   EmbeddingsRequest,
   EmbeddingsResponse,
+  EmbeddingsStreamEvent,
   EmbeddingsUsage,
   ErrorBody,
   ModelList,
+  RationaleDelta,
   ServedModel,
+  StreamedError,
 } from "./remote/embeddings-api.js";
 export * from "./errors.js";
