@@ -1,4 +1,4 @@
-import type { PreTrainedTokenizer } from "@huggingface/transformers";
+import type { RgeTokenizer } from "../preprocess/tokenizer.js";
 import { AbortedError, NonFiniteOutputError } from "../errors.js";
 import { encodeTargetBatch } from "./encode-targets.js";
 import type { Forward } from "./forward.js";
@@ -44,7 +44,7 @@ export class Scheduler {
   constructor(
     private readonly forward: Forward,
     private readonly preparer: InputPreparer,
-    private readonly tokenizer: PreTrainedTokenizer,
+    private readonly tokenizer: RgeTokenizer,
     private readonly decode: DecodeSettings,
     private readonly batchSize: number,
     readonly cache: ResultCache<JobResult>,
@@ -85,7 +85,7 @@ export class Scheduler {
           const text = stoppedBy === "emb" ? generated.slice(0, -1) : generated;
           const result: QueryResult = {
             embedding,
-            rationale: text.length > 0 ? this.tokenizer.decode(text, { skip_special_tokens: false }) : "",
+            rationale: text.length > 0 ? this.tokenizer.decode(text) : "",
             stoppedBy,
             tokens: { prompt: item.ids.length, generated: generated.length },
             generatedIds: generated,
