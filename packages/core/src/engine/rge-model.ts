@@ -1,4 +1,3 @@
-import { PreTrainedTokenizer } from "@huggingface/transformers";
 import { parseDtype, type RgeDtype } from "../bundle/dtype.js";
 import { pullModel } from "../hub/pull.js";
 import type { PullProgress } from "../hub/snapshot.js";
@@ -6,6 +5,7 @@ import { isHubId, readBundle, type Bundle } from "../bundle/load-bundle.js";
 import { BundleMismatchError, DisposedError, RgeError } from "../errors.js";
 import { imageProcessorConfigFromJson, type SmallImageRule } from "../preprocess/image/index.js";
 import type { PromptTokens } from "../preprocess/prompt.js";
+import { BundleTokenizer, type RgeTokenizer } from "../preprocess/tokenizer.js";
 import { parseDevice, type RgeDevice } from "../device/device.js";
 import { Forward } from "./forward.js";
 import { InputPreparer, type RgeInput } from "./prepare.js";
@@ -234,7 +234,7 @@ export class RgeModel {
   readonly deviceReason: string;
   readonly dtype: RgeDtype;
   readonly maxNewTokens: number;
-  private readonly tokenizer: PreTrainedTokenizer;
+  private readonly tokenizer: RgeTokenizer;
   private readonly preparer: InputPreparer;
   private readonly queue: WorkQueue<Job, JobResult>;
   private readonly scheduler: Scheduler;
@@ -255,7 +255,7 @@ export class RgeModel {
     this.dtype = bundle.dtype;
     this.maxNewTokens = options.maxNewTokens ?? bundle.manifest.maxNewTokens;
     this.batchSize = options.batchSize;
-    this.tokenizer = new PreTrainedTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig);
+    this.tokenizer = new BundleTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig);
     checkChatTemplate(this.tokenizer, bundle);
     const tokens = promptTokens(this.tokenizer, bundle);
     const imageConfig = imageProcessorConfigFromJson(bundle.preprocessorConfig, {
@@ -269,7 +269,7 @@ export class RgeModel {
       ...(options.maxImageBytes !== undefined ? { maxImageBytes: options.maxImageBytes } : {}),
       maxTokens: options.maxInputTokens ?? bundle.config.text.maxPositionEmbeddings,
     });
-    const padId = this.tokenizer.pad_token_id ?? 0;
+    const padId = this.tokenizer.padTokenId ?? 0;
     this.forward = new Forward(sessions, bundle.config, padId, {
       ...(options.prefixCache === false ? {} : { prefixes: this.preparer.sharedPrefixes() }),
       ...(deviceKv ? { deviceKv } : {}),
@@ -376,7 +376,7 @@ export class RgeModel {
 
   /** Token ids → text, special tokens kept (useful to inspect prompts). */
   decode(ids: readonly number[]): string {
-    return this.tokenizer.decode([...ids], { skip_special_tokens: false });
+    return this.tokenizer.decode(ids);
   }
 
   /** Waits for the batch in flight, rejects queued calls with `DisposedError`, and frees the ONNX sessions. */
@@ -389,23 +389,23 @@ export class RgeModel {
   }
 }
 
-/** The chat template must exist and render; transformers.js would throw a plain Error or SyntaxError later. */
-function checkChatTemplate(tokenizer: PreTrainedTokenizer, bundle: Bundle): void {
+/** The chat template must exist and render; the template engine would throw a plain Error or SyntaxError later. */
+function checkChatTemplate(tokenizer: RgeTokenizer, bundle: Bundle): void {
   const file = `${bundle.dir}/tokenizer_config.json`;
   const template = bundle.tokenizerConfig.chat_template;
   if (template === undefined || template === null || template === "" || (Array.isArray(template) && template.length === 0)) {
     throw new BundleMismatchError(`${file} has no chat_template; RGE prompts are built with Qwen2.5-VL's chat template. Re-run \`rge convert\`.`);
   }
   try {
-    tokenizer.apply_chat_template([{ role: "user", content: "probe" }], { tokenize: false, add_generation_prompt: true });
+    tokenizer.applyChatTemplate([{ role: "user", content: "probe" }], { addGenerationPrompt: true });
   } catch (cause) {
     throw new BundleMismatchError(`The chat template in ${file} does not render: ${(cause as Error).message.split("\n")[0]}`, { cause });
   }
 }
 
-function promptTokens(tokenizer: PreTrainedTokenizer, bundle: Bundle): PromptTokens {
+function promptTokens(tokenizer: RgeTokenizer, bundle: Bundle): PromptTokens {
   const token = (id: number, what: string) => {
-    const t = tokenizer.decode([id], { skip_special_tokens: false });
+    const t = tokenizer.decode([id]);
     if (!t) throw new BundleMismatchError(`config.json's ${what} (${id}) is not a token of tokenizer.json.`);
     return t;
   };

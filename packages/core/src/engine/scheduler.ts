@@ -1,4 +1,4 @@
-import type { PreTrainedTokenizer } from "@huggingface/transformers";
+import type { RgeTokenizer } from "../preprocess/tokenizer.js";
 import { AbortedError, NonFiniteOutputError } from "../errors.js";
 import { encodeTargetBatch } from "./encode-targets.js";
 import type { Forward } from "./forward.js";
@@ -47,7 +47,7 @@ export class Scheduler {
   constructor(
     private readonly forward: Forward,
     private readonly preparer: InputPreparer,
-    private readonly tokenizer: PreTrainedTokenizer,
+    private readonly tokenizer: RgeTokenizer,
     private readonly decode: DecodeSettings,
     private readonly batchSize: number,
     readonly cache: ResultCache<JobResult>,
@@ -153,7 +153,7 @@ export class Scheduler {
     pending.resolve(cached);
   }
 
-  private readonly decodeText = (ids: number[]): string => this.tokenizer.decode(ids, { skip_special_tokens: false });
+  private readonly decodeText = (ids: number[]): string => this.tokenizer.decode(ids);
 }
 
 function allFinite(v: Float32Array): boolean {
