@@ -34,13 +34,16 @@ describe("rge-serve", () => {
     lines.on("line", (line) => (stopping ||= line.includes("stopping")));
     body.input = Array.from({ length: 8 }, (_, i) => `Question number ${i}?`);
     body.max_new_tokens = 200;
-    const inFlight = post().then(async (r) => ({ status: r.status, json: (await r.json()) as { data: unknown[] }, stoppingSeen: stopping }));
-    await new Promise((r) => setTimeout(r, 30));
+    // `Connection: close` marks an answer sent while the server was stopping: the request was in flight at SIGTERM.
+    const inFlight = post().then(async (r) => ({ status: r.status, json: (await r.json()) as { data: unknown[] }, connection: r.headers.get("connection") }));
+    // SIGTERM only once the server holds the request: one still in the socket's buffer could meet a closing server.
+    await expect.poll(async () => /rge_queue_items 8\b/.test(await (await fetch(`${url}/metrics`)).text()), { timeout: 20_000, interval: 10 }).toBe(true);
     child.kill("SIGTERM");
     const response = await inFlight;
     expect(response.status).toBe(200);
     expect(response.json.data).toHaveLength(8);
-    expect(response.stoppingSeen).toBe(true);
+    expect(response.connection).toBe("close");
+    expect(stopping).toBe(true);
     expect(await exited).toBe(0);
   });
 
