@@ -1,8 +1,6 @@
-import type { DocumentInterface } from "@langchain/core/documents";
-import { Document } from "@langchain/core/documents";
+import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { IMAGE_METADATA_KEY } from "../inputs/document-input.js";
-import { isImageContentBlock } from "../inputs/image-block.js";
-import { imageSourceFromAnyBlock } from "../inputs/image-block.js";
+import { imageSourceFromAnyBlock, isImageContentBlock } from "../inputs/image-block.js";
 
 /**
  * A copy of `document` whose `metadata.image` is a string: bytes and content blocks become `data:` URLs

@@ -11,7 +11,7 @@ import { lanceDbConvention } from "./lancedb.js";
 export interface StoreConvention {
   /** The documents as the store can keep them; runs after embedding, before `addVectors`. Never mutates them. */
   prepare(store: VectorStoreInterface, documents: DocumentInterface[]): Promise<DocumentInterface[]>;
-  /** A search hit with the store's leftovers removed from its metadata, and its score as a cosine similarity. */
+  /** A search hit with the store's leftovers removed from its metadata, and its score as a cosine similarity (if the store's own is not). */
   readHit(store: VectorStoreInterface, document: DocumentInterface, score: unknown): { document: DocumentInterface; score: number };
 }
 
@@ -21,10 +21,13 @@ const asGiven: StoreConvention = {
   readHit: (_store, document, score) => ({ document, score: score as number }),
 };
 
-const CONVENTIONS: Record<string, StoreConvention> = { lancedb: lanceDbConvention, hnswlib: hnswlibConvention };
+const CONVENTIONS = new Map<string, StoreConvention>([
+  ["lancedb", lanceDbConvention],
+  ["hnswlib", hnswlibConvention],
+]);
 
 /** The convention of `store`'s kind; unknown kinds are taken as they are. */
 export function conventionOf(store: VectorStoreInterface): StoreConvention {
   const type = typeof store._vectorstoreType === "function" ? store._vectorstoreType() : undefined;
-  return (type !== undefined && CONVENTIONS[type]) || asGiven;
+  return CONVENTIONS.get(type ?? "") ?? asGiven;
 }
