@@ -138,10 +138,9 @@ export async function createRgeServer(model: RgeModel, options: RgeServerOptions
         ...definedFields({ reasoning: body.reasoning, maxNewTokens: body.max_new_tokens }),
         ...(sse ? { onToken: (token: RationaleToken) => void sse.send({ data: rationaleDelta(index, token) }).catch(() => {}) } : {}),
       });
-      const items = inputs;
       results = await dispatcher.run<ItemResult>(
-        items.length,
-        (i) => (side === "query" ? model.embedQuery(items[i]!, queryOptions(i)) : model.embedTarget(items[i]!, { signal: controller.signal })),
+        inputs.length,
+        (i) => (side === "query" ? model.embedQuery(inputs[i]!, queryOptions(i)) : model.embedTarget(inputs[i]!, { signal: controller.signal })),
         controller.signal,
       );
     } finally {
