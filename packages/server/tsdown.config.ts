@@ -1,3 +1,3 @@
 import { rgeLibrary } from "../../tsdown.shared.ts";
 
-export default rgeLibrary(["src/index.ts", "src/cli.ts"], [/^@rge\//]);
+export default rgeLibrary(["src/index.ts", "src/cli.ts", "src/serve-command.ts"], [/^@rge\//]);

@@ -1,14 +1,14 @@
-import { PreTrainedTokenizer } from "@huggingface/transformers";
 import { readBundle } from "../../packages/core/src/bundle/load-bundle.js";
 import { Forward } from "../../packages/core/src/engine/forward.js";
 import { createSessions } from "../../packages/core/src/engine/sessions.js";
+import { BundleTokenizer } from "../../packages/core/src/preprocess/tokenizer.js";
 import { ropePositions } from "../../packages/core/src/preprocess/rope-index.js";
 
 /** Median milliseconds of one decode step at each batch size, after a 64-token prefill (engine internals). */
 export async function decodeStepTimes(bundleDir: string, batches: number[]): Promise<Record<number, number>> {
   const bundle = readBundle(bundleDir, "fp32");
   const sessions = await createSessions(bundle, { device: "cpu" });
-  new PreTrainedTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig);
+  new BundleTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig);
   const forward = new Forward(sessions, bundle.config, 0);
   const out: Record<number, number> = {};
   for (const batch of batches) {

@@ -3,10 +3,10 @@
  * `tokens` tokens in batches of `batch`, keeping logits for 1 position or for all (`keep` 0), and prints JSON.
  * Uses the engine's internals to switch `num_logits_to_keep`; the public API always keeps one position.
  */
-import { PreTrainedTokenizer } from "@huggingface/transformers";
 import { readBundle } from "../../packages/core/src/bundle/load-bundle.js";
 import { Forward } from "../../packages/core/src/engine/forward.js";
 import { createSessions } from "../../packages/core/src/engine/sessions.js";
+import { BundleTokenizer } from "../../packages/core/src/preprocess/tokenizer.js";
 import { ropePositions } from "../../packages/core/src/preprocess/rope-index.js";
 
 const [bundleDir, keepArg, tokensArg, batchArg, countArg] = process.argv.slice(2);
@@ -16,7 +16,7 @@ const batch = Number(batchArg);
 const count = Number(countArg);
 const bundle = readBundle(bundleDir!, "fp32");
 const sessions = await createSessions(bundle, { device: "cpu" });
-new PreTrainedTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig);
+new BundleTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig);
 const forward = new Forward(sessions, bundle.config, 0);
 const item = (seed: number) => {
   const ids = Array.from({ length: tokens }, (_, i) => ((seed * 7919 + i * 104729) % 250) + 1);

@@ -6,10 +6,13 @@ export {
   type LoadRgeModelOptions,
   type QueryEmbedding,
   type QueryEmbedOptions,
+  type RgeModelStats,
   type Settled,
   type TargetEmbedding,
 } from "./engine/rge-model.js";
 export type { RgeInput } from "./engine/prepare.js";
+export type { RationaleToken } from "./engine/rationale-stream.js";
+export type { QueryStream } from "./engine/query-stream.js";
 export type { RgeDevice } from "./device/device.js";
 export { checkOptions, definedFields, invalidOption, optionRules, type OptionRule } from "./options/option-rules.js";
 export { probeProvider, type ProbeResult } from "./engine/provider-canary.js";
@@ -35,9 +38,12 @@ export type {
   EmbeddingItem,
   EmbeddingsRequest,
   EmbeddingsResponse,
+  EmbeddingsStreamEvent,
   EmbeddingsUsage,
   ErrorBody,
   ModelList,
+  RationaleDelta,
   ServedModel,
+  StreamedError,
 } from "./remote/embeddings-api.js";
 export * from "./errors.js";

@@ -8,7 +8,7 @@ export {
   type RationaleCallbackHandlerOptions,
   type RationaleRecord,
 } from "./rationale/rationale-callback-handler.js";
-export { RATIONALE_EVENT, type RationaleEvent } from "./rationale/rationale-event.js";
+export { RATIONALE_EVENT, RATIONALE_TOKEN_EVENT, type RationaleEvent, type RationaleTokenEvent } from "./rationale/rationale-event.js";
 export { RATIONALE_RUN_NAME } from "./rationale/rationale-run.js";
 export type { RgeImage, RgeMultimodalInput, RgeQuery } from "./inputs/rge-query.js";
 export type { ImageContentBlock } from "./inputs/image-block.js";

@@ -14,6 +14,7 @@ import {
 } from "@rge/core";
 import { MultiModalEmbedding, type ImageType, type MessageContent, type MessageContentDetail } from "llamaindex";
 import { isEmbeddablePart, toImageSource, toQueryInput } from "./query-content.js";
+import { RationaleEvents } from "./rationale-events.js";
 
 /** Models loaded (or connected) by {@link RgeLlamaEmbedding.load}, which the embedding disposes. */
 const loadedModels = new WeakSet<RgeModel | RgeRemoteModel>();
@@ -141,7 +142,9 @@ export class RgeLlamaEmbedding extends MultiModalEmbedding {
   }
 
   /**
-   * Embeds a whole query (text and image parts together) with its rationale.
+   * Embeds a whole query (text and image parts together) with its rationale. While the model writes the rationale,
+   * its pieces go to `Settings.callbackManager` as "rge-rationale-token" events, and the result as "rge-rationale"
+   * (typed: see {@link RgeRationaleTokenEvent}, {@link RgeRationaleEvent}).
    *
    * @example
    * const q = await embedding.embedQuery([
@@ -151,10 +154,7 @@ export class RgeLlamaEmbedding extends MultiModalEmbedding {
    * console.log(q.rationale, q.stoppedBy);
    */
   async embedQuery(query: MessageContent): Promise<QueryEmbedding> {
-    const input = this.queryInput(query);
-    const result = await this.model.embedQuery(input, this.queryOptions());
-    this.params.onRationale?.(result, input);
-    return result;
+    return (await this.embedQueries([query]))[0]!;
   }
 
   /**
@@ -165,8 +165,12 @@ export class RgeLlamaEmbedding extends MultiModalEmbedding {
    */
   async embedQueries(queries: readonly MessageContent[]): Promise<QueryEmbedding[]> {
     const inputs = queries.map((q) => this.queryInput(q));
-    const results = await this.model.embedQueries(inputs, this.queryOptions());
-    results.forEach((result, i) => this.params.onRationale?.(result, inputs[i]!));
+    const events = queries.map((q) => new RationaleEvents(q));
+    const results = await this.model.embedQueries(inputs, { ...this.queryOptions(), onToken: (piece, i) => events[i]!.token(piece) });
+    results.forEach((result, i) => {
+      events[i]!.end(result);
+      this.params.onRationale?.(result, inputs[i]!);
+    });
     return results;
   }
 

@@ -15,6 +15,7 @@ describe("deployment files", () => {
     expect(container.livenessProbe.httpGet.path).toBe("/health");
     expect(container.ports[0].containerPort).toBe(Number(container.args[container.args.indexOf("--port") + 1]));
     expect(container.args).toContain("0.0.0.0"); // inside a pod the server must listen beyond loopback
+    expect(container.lifecycle.preStop.sleep.seconds).toBeGreaterThan(0); // requests routed during termination still land
     expect(docs[1]!.spec.selector).toEqual(docs[0]!.spec.selector.matchLabels);
     expect(docs[2]!.spec.scaleTargetRef.name).toBe(docs[0]!.metadata.name);
   });

@@ -36,6 +36,7 @@ export const EMBEDDINGS_REQUEST_SCHEMA = {
     reasoning: { type: "boolean" },
     max_new_tokens: { type: "integer", minimum: 1 },
     instruction: { type: "string" },
+    stream: { type: "boolean" },
   },
 } as const;
 

@@ -1,4 +1,4 @@
-import type { QueryEmbedding, Settled, TargetEmbedding } from "@rge/core";
+import type { QueryEmbedding, RgeModelStats, Settled, TargetEmbedding } from "@rge/core";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { FairDispatcher } from "./fair-dispatcher.js";
 
@@ -19,7 +19,7 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
-  constructor(queued: () => number, dispatcher: FairDispatcher) {
+  constructor(queued: () => number, dispatcher: FairDispatcher, engine: () => RgeModelStats) {
     new Gauge({ name: "rge_queue_items", help: "Items admitted and not yet finished (waiting or with the engine).", registers: [this.registry], collect() { this.set(queued()); } });
     new Gauge({ name: "rge_engine_items", help: "Items with the engine now.", registers: [this.registry], collect() { this.set(dispatcher.inFlight); } });
     new Gauge({
@@ -28,6 +28,31 @@ export class ServerMetrics {
       registers: [this.registry],
       collect() {
         this.set(dispatcher.inFlight / dispatcher.window);
+      },
+    });
+    this.engineMetrics(engine);
+  }
+
+  /** The engine's own batches, from `RgeModel.stats()`: counters of passes and rows, and occupancy between scrapes. */
+  private engineMetrics(engine: () => RgeModelStats): void {
+    const registers = [this.registry];
+    const first = engine();
+    let seen = { passes: first.passes, rows: first.rows };
+    new Gauge({ name: "rge_engine_waiting", help: "Calls waiting in the engine's queue for a batch.", registers, collect() { this.set(engine().waiting); } });
+    const passes = new Counter({ name: "rge_batch_passes_total", help: "Forward passes the engine ran (prefills and decode steps).", registers });
+    const rows = new Counter({ name: "rge_batch_rows_total", help: "Rows those passes carried; rate(rows) / rate(passes) / batch size is the occupancy.", registers });
+    new Gauge({
+      name: "rge_batch_occupancy",
+      help: "Mean rows per forward pass over the batch size since the last scrape (1 = every pass ran full; 0 when idle).",
+      registers,
+      collect() {
+        const now = engine();
+        const dPasses = now.passes - seen.passes;
+        const dRows = now.rows - seen.rows;
+        seen = { passes: now.passes, rows: now.rows };
+        passes.inc(dPasses);
+        rows.inc(dRows);
+        this.set(dPasses > 0 ? dRows / dPasses / now.batchSize : 0);
       },
     });
   }

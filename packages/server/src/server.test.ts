@@ -149,6 +149,11 @@ describe("fairness and metrics", () => {
       expect(metrics).toMatch(/rge_tokens_total\{kind="generated"\} 1320/); // 33 rationales of 40 tokens, no <emb>
       expect(metrics).toMatch(/rge_request_duration_seconds_count\{side="query"\} 2/);
       expect(metrics).toMatch(/rge_queue_items 0/);
+      // The engine's own batches: 33 prefill rows, then each row fed once per generated token.
+      expect(metrics).toMatch(/rge_batch_rows_total 1353\n/);
+      const occupancy = Number(/rge_batch_occupancy ([\d.]+)/.exec(metrics)?.[1]);
+      expect(occupancy).toBeGreaterThan(0.5); // the dispatch window keeps the engine's 4 slots mostly full
+      expect(occupancy).toBeLessThanOrEqual(1);
     } finally {
       await fair.close();
       await slow.dispose();

@@ -1,7 +1,8 @@
 import { timingSafeEqual, createHash } from "node:crypto";
-import { RgeError, type EmbeddingsResponse, type ErrorBody, type ModelList, type RgeModel, type Settled, type QueryEmbedding, type TargetEmbedding } from "@rge/core";
+import { definedFields, type EmbeddingsRequest, type ModelList, type RationaleDelta, type RationaleToken, type RgeModel, type Settled } from "@rge/core";
+import { fastifySSE } from "@fastify/sse";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
-import type { EmbeddingsRequest } from "@rge/core";
+import { embeddingsAnswer, errorAnswer, type ItemResult } from "./embeddings-response.js";
 import { EMBEDDINGS_REQUEST_SCHEMA, RequestError, requestInputs } from "./embeddings-request.js";
 import { FairDispatcher } from "./fair-dispatcher.js";
 import { ServerMetrics } from "./metrics.js";
@@ -50,10 +51,11 @@ export async function createRgeServer(model: RgeModel, options: RgeServerOptions
     // JSON bodies are typed already: coercing (42 into "42", a string into an array) would accept what is wrong.
     ajv: { customOptions: { coerceTypes: false } },
   });
+  await app.register(fastifySSE);
   let queued = 0;
   let ready = true;
   const dispatcher = new FairDispatcher(options.dispatchWindow ?? 16);
-  const metrics = new ServerMetrics(() => queued, dispatcher);
+  const metrics = new ServerMetrics(() => queued, dispatcher, () => model.stats());
 
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown; code?: string }, _request, reply) => {
     if (error.validation) return sendError(reply, 400, "invalid_request_error", error.message.replace(/^body\/?/, "body: "), null, "invalid_request");
@@ -89,7 +91,8 @@ export async function createRgeServer(model: RgeModel, options: RgeServerOptions
     data: [name, `${name}:query`, `${name}:document`].map((id) => ({ id, object: "model", created: 0, owned_by: "rge", dimension: model.dimension, max_new_tokens: model.maxNewTokens })),
   }));
 
-  app.post("/v1/embeddings", { schema: { body: EMBEDDINGS_REQUEST_SCHEMA } }, async (request: FastifyRequest<{ Body: EmbeddingsRequest }>, reply) => {
+  // "manual": the body's `stream` decides (OpenAI's convention), not the Accept header.
+  app.post("/v1/embeddings", { schema: { body: EMBEDDINGS_REQUEST_SCHEMA }, sse: { kind: "manual" } }, async (request: FastifyRequest<{ Body: EmbeddingsRequest }>, reply) => {
     const body = request.body;
     let side = body.side;
     if (body.model !== undefined) {
@@ -121,19 +124,23 @@ export async function createRgeServer(model: RgeModel, options: RgeServerOptions
     };
     reply.raw.on("close", onClose);
     const timer = setTimeout(() => controller.abort(new Error("timeout")), timeoutMs);
+    const sse = body.stream ? reply.sse : undefined;
+    if (sse) {
+      if (!ready) reply.header("connection", "close");
+      sse.sendHeaders(); // accepted: the client learns it now, not when the first token comes
+    }
     queued += inputs.length;
     const started = performance.now();
-    let results: Settled<QueryEmbedding | TargetEmbedding>[];
+    let results: Settled<ItemResult>[];
     try {
-      const queryOptions = {
+      const queryOptions = (index: number) => ({
         signal: controller.signal,
-        ...(body.reasoning !== undefined ? { reasoning: body.reasoning } : {}),
-        ...(body.max_new_tokens !== undefined ? { maxNewTokens: body.max_new_tokens } : {}),
-      };
-      const items = inputs;
-      results = await dispatcher.run<QueryEmbedding | TargetEmbedding>(
-        items.length,
-        (i) => (side === "query" ? model.embedQuery(items[i]!, queryOptions) : model.embedTarget(items[i]!, { signal: controller.signal })),
+        ...definedFields({ reasoning: body.reasoning, maxNewTokens: body.max_new_tokens }),
+        ...(sse ? { onToken: (token: RationaleToken) => void sse.send({ data: rationaleDelta(index, token) }).catch(() => {}) } : {}),
+      });
+      results = await dispatcher.run<ItemResult>(
+        inputs.length,
+        (i) => (side === "query" ? model.embedQuery(inputs[i]!, queryOptions(i)) : model.embedTarget(inputs[i]!, { signal: controller.signal })),
         controller.signal,
       );
     } finally {
@@ -142,51 +149,28 @@ export async function createRgeServer(model: RgeModel, options: RgeServerOptions
       reply.raw.off("close", onClose);
     }
     metrics.observe(side, results, (performance.now() - started) / 1000);
-    // One bad item fails the whole request, as OpenAI's API does, naming the item; nothing partial is returned.
-    const failed = results.findIndex((r) => r.status === "rejected");
-    if (failed >= 0) {
-      const reason = (results[failed] as { reason: Error }).reason;
-      if (controller.signal.aborted && String(controller.signal.reason).includes("timeout")) {
-        return sendError(reply, 504, "server_error", `The request took longer than ${timeoutMs} ms and was cancelled.`, null, "timeout");
-      }
-      const code = reason instanceof RgeError ? reason.code : null;
-      const status = reason instanceof RgeError && code !== "RGE_INTERNAL" && code !== "RGE_DISPOSED" ? 400 : 500;
-      return sendError(reply, status, status === 400 ? "invalid_request_error" : "server_error", `Item ${failed}: ${reason.message}`, body.messages ? "messages" : `input[${failed}]`, code, errorDetails(reason));
+    const timedOut = controller.signal.aborted && String(controller.signal.reason).includes("timeout") ? { ms: timeoutMs } : undefined;
+    const answer = embeddingsAnswer(results, body, name, timedOut);
+    if (sse) {
+      if (!sse.isConnected) return;
+      await sse.send({ data: "status" in answer ? { ...answer.body, status: answer.status } : answer });
+      await sse.send("[DONE]");
+      return;
     }
-    const ok = results.map((r) => (r as { value: QueryEmbedding | TargetEmbedding }).value);
-    const usage = (prompt: number, generated: number) => ({ prompt_tokens: prompt, completion_tokens: generated, total_tokens: prompt + generated });
-    const response: EmbeddingsResponse = {
-      object: "list",
-      model: body.model ?? name,
-      data: ok.map((v, index) => ({
-        object: "embedding",
-        index,
-        embedding: body.encoding_format === "base64" ? Buffer.from(v.embedding.buffer, v.embedding.byteOffset, v.embedding.byteLength).toString("base64") : Array.from(v.embedding),
-        // What a client needs to return the very QueryEmbedding the model made (RgeRemoteModel does).
-        ...("rationale" in v ? { rationale: v.rationale, stopped_by: v.stoppedBy, generated_ids: v.generatedIds } : {}),
-        usage: usage(v.tokens.prompt, "generated" in v.tokens ? v.tokens.generated : 0),
-      })),
-      usage: usage(
-        ok.reduce((s, v) => s + v.tokens.prompt, 0),
-        ok.reduce((s, v) => s + ("generated" in v.tokens ? v.tokens.generated : 0), 0),
-      ),
-    };
-    return response;
+    return "status" in answer ? reply.code(answer.status).send(answer.body) : answer;
   });
 
   return app;
 }
 
-function sendError(reply: FastifyReply, status: number, type: string, message: string, param: string | null, code: string | null, details?: Record<string, unknown>): FastifyReply {
-  const body: ErrorBody = { error: { message, type, param, code, ...(details ? { details } : {}) } };
-  return reply.code(status).send(body);
+/** The server-sent event of one piece of item `index`'s rationale. */
+function rationaleDelta(index: number, token: RationaleToken): RationaleDelta {
+  return { object: "embedding.rationale.delta", index, text: token.text, ids: token.ids };
 }
 
-/** The data fields an RgeError subclass adds (e.g. `tokens` and `limit`), so a client can rebuild the error; none for most. */
-function errorDetails(error: Error): Record<string, unknown> | undefined {
-  if (!(error instanceof RgeError)) return undefined;
-  const { code: _code, name: _name, ...details } = error as RgeError & Record<string, unknown>;
-  return Object.keys(details).length > 0 ? details : undefined;
+function sendError(reply: FastifyReply, status: number, type: string, message: string, param: string | null, code: string | null): FastifyReply {
+  const answer = errorAnswer(status, type, message, param, code);
+  return reply.code(answer.status).send(answer.body);
 }
 
 /** Compares two secrets in time independent of where they differ (hashing first makes the lengths equal). */

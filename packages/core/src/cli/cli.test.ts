@@ -30,6 +30,15 @@ function rgeAsync(...args: string[]): Promise<{ status: number | null; stdout: s
 }
 
 describe("rge CLI", () => {
+  it("rge serve says how to install @rge/server when neither the project nor core can find it", () => {
+    // tsx itself, not its pnpm shim: the shim puts the whole workspace on NODE_PATH, where @rge/server is.
+    const env = { ...process.env };
+    delete env.NODE_PATH;
+    const r = spawnSync(process.execPath, [join(pkg, "node_modules", "tsx", "dist", "cli.mjs"), ...cliArgs(["serve", "./bundle"])], { encoding: "utf8", cwd: out.dir, env });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/@rge\/server is not installed.*npm i @rge\/server/);
+  });
+
   it("converts a checkpoint and lists the files it wrote", () => {
     const bundle = join(out.dir, "bundle");
     const r = rge("convert", checkpoint, bundle);

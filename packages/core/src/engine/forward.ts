@@ -94,6 +94,8 @@ export class Forward {
   private readonly prefixes: PrefixCache | undefined;
   /** Cache edits on the device, when the decoder's KV outputs stay there (WebGPU). */
   private readonly deviceKv: DeviceKvOps | undefined;
+  /** Prefills and decode steps run, and the rows they carried (for the model's `stats()`). */
+  readonly work = { passes: 0, rows: 0 };
 
   constructor(
     private readonly sessions: Sessions,
@@ -105,6 +107,11 @@ export class Forward {
     this.deviceKv = options.deviceKv;
     this.cacheType = cacheElementType(sessions.decoder);
     this.appendOnly = sessions.decoder.outputNames.includes(DECODER_IO.newKey(0));
+  }
+
+  private count(rows: number): void {
+    this.work.passes++;
+    this.work.rows += rows;
   }
 
   /** Releases what lives on the device: the cache-edit sessions and the prefix caches. */
@@ -144,6 +151,7 @@ export class Forward {
    */
   async prefill(items: readonly PreparedItem[], logitsToKeep: number): Promise<PrefillResult> {
     const { hiddenSize: H } = this.config.text;
+    this.count(items.length);
     const sizes = planPrefillGroups(
       items.map((it) => it.ids.length),
       this.sessions.provider === "cpu" ? CALL_COST_TOKENS.cpu : CALL_COST_TOKENS.gpu,
@@ -235,6 +243,7 @@ export class Forward {
   /** One decode step: feeds one token per row at the given positions, appending to the cache. */
   async step(tokens: readonly number[], nextPositions: readonly number[], cache: DecoderCache): Promise<DecoderStep> {
     const batch = tokens.length;
+    this.count(batch);
     const embeds = await this.embedTokens(BigInt64Array.from(tokens, BigInt), batch, 1);
     const positions = new BigInt64Array(3 * batch);
     for (let axis = 0; axis < 3; axis++) {

@@ -41,4 +41,5 @@ export const EMBED_OPTION_RULES: Record<string, OptionRule> = {
   signal: abortSignal,
   reasoning: boolean,
   maxNewTokens: positive,
+  onToken: func,
 };

@@ -1,4 +1,3 @@
-import type { PreTrainedTokenizer } from "@huggingface/transformers";
 import { EmptyInputError, InputTooLongError, InvalidOptionError, throwIfAborted } from "../errors.js";
 import type { Qwen25VlConfig } from "../graph/qwen2-5-vl/config.js";
 import {
@@ -13,6 +12,7 @@ import {
 } from "../preprocess/image/index.js";
 import { DEFAULT_INSTRUCTIONS, expandImagePads, userText, type InputRole, type PromptTokens } from "../preprocess/prompt.js";
 import { ropePositions } from "../preprocess/rope-index.js";
+import type { RgeTokenizer } from "../preprocess/tokenizer.js";
 import type { PreparedItem } from "./prepared-item.js";
 
 /** A query or a document: text, an image, or both, with an optional instruction. */
@@ -53,7 +53,7 @@ export class InputPreparer {
   private readonly decodeSlots = new DecodeSlots();
 
   constructor(
-    private readonly tokenizer: PreTrainedTokenizer,
+    private readonly tokenizer: RgeTokenizer,
     private readonly tokens: PromptTokens,
     private readonly config: Qwen25VlConfig,
     private readonly imageConfig: ImageProcessorConfig,
@@ -61,7 +61,7 @@ export class InputPreparer {
   ) {
     // Every special token is reserved: user text holding `<|im_end|><|im_start|>assistant` would otherwise forge
     // a chat turn, since the tokenizer reads special-token strings in text as the tokens themselves.
-    this.reserved = [...new Set([...tokenizer.all_special_tokens, tokens.visionStart, tokens.imagePad, tokens.visionEnd, tokens.emb])];
+    this.reserved = [...new Set([...tokenizer.specialTokens, tokens.visionStart, tokens.imagePad, tokens.visionEnd, tokens.emb])];
   }
 
   /**
@@ -70,15 +70,12 @@ export class InputPreparer {
    */
   sharedPrefixes(): number[][] {
     const marker = "\u0001RGE-CONTENT\u0001";
-    const rendered = this.tokenizer.apply_chat_template([{ role: "user", content: marker }], {
-      tokenize: false,
-      add_generation_prompt: true,
-    }) as string;
+    const rendered = this.tokenizer.applyChatTemplate([{ role: "user", content: marker }], { addGenerationPrompt: true });
     const at = rendered.indexOf(marker);
     if (at <= 0) return [];
     const head = rendered.slice(0, at);
     const texts = [head, `${head}${DEFAULT_INSTRUCTIONS.query.text}`, `${head}${DEFAULT_INSTRUCTIONS.target.text}`];
-    return texts.map((t) => this.tokenizer.encode(t, { add_special_tokens: false }));
+    return texts.map((t) => this.tokenizer.encode(t));
   }
 
   /**
@@ -106,16 +103,13 @@ export class InputPreparer {
     const user =
       input.rawUserText ??
       userText({ ...(text !== undefined ? { text } : {}), hasImage, instruction: input.instruction }, role, this.tokens);
-    const rendered = this.tokenizer.apply_chat_template([{ role: "user", content: user }], {
-      tokenize: false,
-      add_generation_prompt: true,
-    }) as string;
+    const rendered = this.tokenizer.applyChatTemplate([{ role: "user", content: user }], { addGenerationPrompt: true });
     const prompt = expandImagePads(
       rendered + (withEmb ? this.tokens.emb : ""),
       this.tokens.imagePad,
       images.map((im) => imageTokenCount(im.grid, this.config.vision.spatialMergeSize)),
     );
-    const ids = this.tokenizer.encode(prompt, { add_special_tokens: false });
+    const ids = this.tokenizer.encode(prompt);
     if (ids.length + budget > this.settings.maxTokens) {
       throw new InputTooLongError(
         `Input is ${ids.length} tokens${budget ? ` plus up to ${budget} generated` : ""}, over the limit of ` +
@@ -153,7 +147,7 @@ export class InputPreparer {
     let counted = 0;
     for (const text of texts) {
       for (let at = 0; at < text.length; at += COUNT_CHUNK_CHARS) {
-        counted += this.tokenizer.encode(text.slice(at, at + COUNT_CHUNK_CHARS), { add_special_tokens: false }).length;
+        counted += this.tokenizer.encode(text.slice(at, at + COUNT_CHUNK_CHARS)).length;
         // Pieces split words, so the count can run a few tokens over; the prompt's own count decides near the limit.
         if (counted > limit + 8 * Math.ceil(text.length / COUNT_CHUNK_CHARS)) throw tooLong(counted, "about");
         await new Promise((r) => setImmediate(r));

@@ -1,8 +1,8 @@
-import { PreTrainedTokenizer } from "@huggingface/transformers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readBundle } from "../bundle/load-bundle.js";
 import { imageProcessorConfigFromJson } from "../preprocess/image/index.js";
 import { ropePositions } from "../preprocess/rope-index.js";
+import { BundleTokenizer } from "../preprocess/tokenizer.js";
 import { gradientPng } from "../testing/test-images.js";
 import { tempDir } from "../testing/temp-dir.js";
 import { writeTinyBundle } from "../testing/tiny-model.js";
@@ -23,7 +23,7 @@ beforeAll(async () => {
   const { dir, embTokenId } = writeTinyBundle(tmp.dir, { seed: 5 });
   const bundle = readBundle(dir, "fp32");
   sessions = await createSessions(bundle, { device: "cpu" });
-  const tokenizer = new PreTrainedTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig);
+  const tokenizer = new BundleTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig);
   forward = new Forward(sessions, bundle.config, 256);
   preparer = new InputPreparer(
     tokenizer,

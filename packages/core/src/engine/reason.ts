@@ -30,6 +30,8 @@ export interface ReasonRequest {
   item: PreparedItem;
   maxNewTokens: number;
   signal?: AbortSignal | undefined;
+  /** Told each rationale token (not `<emb>`) as soon as it is chosen; if it throws, the row fails with that error. */
+  onToken?: ((id: number) => void) | undefined;
   done: (outcome: RowOutcome) => void;
 }
 
@@ -37,6 +39,8 @@ interface Row {
   request: ReasonRequest;
   seen: Uint8Array | undefined;
   generated: number[];
+  /** What `onToken` threw: the row leaves the batch with it at the next step. */
+  failure?: { error: Error };
 }
 
 /**
@@ -63,6 +67,12 @@ export async function reasonContinuously(
     const token = pickToken(logits, b * V, V, row.seen, repetitionPenalty);
     row.generated.push(token);
     if (row.seen) row.seen[token] = 1;
+    if (token === embTokenId || !row.request.onToken || row.failure) return;
+    try {
+      row.request.onToken(token);
+    } catch (error) {
+      row.failure = { error: error instanceof Error ? error : new Error(String(error)) };
+    }
   };
 
   try {
@@ -102,6 +112,8 @@ export async function reasonContinuously(
         const { signal, maxNewTokens, done } = row.request;
         if (signal?.aborted) {
           done({ ok: false, error: aborted(signal) });
+        } else if (row.failure) {
+          done({ ok: false, error: row.failure.error });
         } else if (last === embTokenId || row.generated.length >= maxNewTokens) {
           done({
             ok: true,

@@ -123,3 +123,25 @@ describe("tiny model <emb> behaviour", () => {
     expect(embTokenId).toBe(263);
   });
 });
+
+describe("RgeModel.stats", () => {
+  it("counts forward passes and the rows they carried: three documents are one pass of three rows", async () => {
+    const before = model.stats();
+    await model.embedTargets([{ text: "one" }, { text: "two two" }, { text: "three three three" }]);
+    const after = model.stats();
+    expect(after.passes - before.passes).toBe(1);
+    expect(after.rows - before.rows).toBe(3);
+    expect(after.batchSize).toBe(16);
+    expect(after.waiting).toBe(0);
+  });
+
+  it("counts each decode step of a reasoning batch with the rows still in it", async () => {
+    const before = model.stats();
+    const results = await model.embedQueries([{ text: "cat" }, { text: "a long question about the weather" }]);
+    const after = model.stats();
+    const steps = Math.max(...results.map((r) => r.tokens.generated));
+    // One prefill, then one step per generated token of the longest row; a row that has finished leaves.
+    expect(after.passes - before.passes).toBe(1 + steps);
+    expect(after.rows - before.rows).toBe(2 + results.reduce((s, r) => s + r.tokens.generated, 0));
+  });
+});

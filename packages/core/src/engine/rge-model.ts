@@ -1,4 +1,3 @@
-import { PreTrainedTokenizer } from "@huggingface/transformers";
 import { parseDtype, type RgeDtype } from "../bundle/dtype.js";
 import { pullModel } from "../hub/pull.js";
 import type { PullProgress } from "../hub/snapshot.js";
@@ -6,9 +5,12 @@ import { isHubId, readBundle, type Bundle } from "../bundle/load-bundle.js";
 import { BundleMismatchError, DisposedError, RgeError } from "../errors.js";
 import { imageProcessorConfigFromJson, type SmallImageRule } from "../preprocess/image/index.js";
 import type { PromptTokens } from "../preprocess/prompt.js";
+import { BundleTokenizer, type RgeTokenizer } from "../preprocess/tokenizer.js";
 import { parseDevice, type RgeDevice } from "../device/device.js";
 import { Forward } from "./forward.js";
 import { InputPreparer, type RgeInput } from "./prepare.js";
+import { queryStream, type QueryStream } from "./query-stream.js";
+import type { RationaleToken } from "./rationale-stream.js";
 import { ResultCache } from "./result-cache.js";
 import { copyResult, Scheduler, type Job, type JobResult, type QueryResult, type TargetResult } from "./scheduler.js";
 import { DeviceKvOps } from "./device-kv-cache.js";
@@ -111,6 +113,17 @@ export interface QueryEmbedOptions extends EmbedOptions {
   reasoning?: boolean;
   /** Overrides the model's `maxNewTokens` for this call. */
   maxNewTokens?: number;
+  /**
+   * Told the rationale while it is generated, a token at a time (a character split across tokens comes whole with
+   * the token that ends it), before the call resolves; `index` is the input's position in the call (0 for
+   * `embedQuery`). The pieces of an input join to its `rationale`, `<emb>` is never among them, and a result served
+   * from the cache streams its rationale at once. Nothing streams with `reasoning: false`. If it throws, that input
+   * fails with the error; the others go on. Batching is unaffected: every row still gets the result it would get alone.
+   *
+   * @example
+   * await model.embedQuery({ text: "a red car" }, { onToken: (t) => process.stdout.write(t.text) });
+   */
+  onToken?: (token: RationaleToken, index: number) => void;
 }
 
 /** A query embedding and the rationale the model wrote before it. */
@@ -137,6 +150,20 @@ export interface PreparedPrompt {
   text: string;
   ids: number[];
   imageGrids: [number, number, number][];
+}
+
+/** What the engine is doing and has done since the model loaded: for monitoring (`@rge/server` exports it to Prometheus). */
+export interface RgeModelStats {
+  /** Calls waiting for a batch (not yet running). */
+  waiting: number;
+  /** Most rows a batch holds (`batchSize`). */
+  batchSize: number;
+  /**
+   * Forward passes run (prefills and decode steps) and the rows they carried. `rows / passes / batchSize` is the
+   * mean batch occupancy over a span: 1 means every pass ran full.
+   */
+  passes: number;
+  rows: number;
 }
 
 /** Outcome of one item of a settled batch call. */
@@ -201,11 +228,12 @@ export class RgeModel {
   readonly deviceReason: string;
   readonly dtype: RgeDtype;
   readonly maxNewTokens: number;
-  private readonly tokenizer: PreTrainedTokenizer;
+  private readonly tokenizer: RgeTokenizer;
   private readonly preparer: InputPreparer;
   private readonly queue: WorkQueue<Job, JobResult>;
   private readonly scheduler: Scheduler;
   private readonly forward: Forward;
+  private readonly batchSize: number;
   private disposed = false;
 
   /** @internal use {@link loadRgeModel} */
@@ -220,7 +248,8 @@ export class RgeModel {
     this.deviceReason = sessions.reason ?? `device "${sessions.provider}"`;
     this.dtype = bundle.dtype;
     this.maxNewTokens = options.maxNewTokens ?? bundle.manifest.maxNewTokens;
-    this.tokenizer = new PreTrainedTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig);
+    this.batchSize = options.batchSize;
+    this.tokenizer = new BundleTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig);
     checkChatTemplate(this.tokenizer, bundle);
     const tokens = promptTokens(this.tokenizer, bundle);
     const imageConfig = imageProcessorConfigFromJson(bundle.preprocessorConfig, {
@@ -234,7 +263,7 @@ export class RgeModel {
       ...(options.maxImageBytes !== undefined ? { maxImageBytes: options.maxImageBytes } : {}),
       maxTokens: options.maxInputTokens ?? bundle.config.text.maxPositionEmbeddings,
     });
-    const padId = this.tokenizer.pad_token_id ?? 0;
+    const padId = this.tokenizer.padTokenId ?? 0;
     this.forward = new Forward(sessions, bundle.config, padId, {
       ...(options.prefixCache === false ? {} : { prefixes: this.preparer.sharedPrefixes() }),
       ...(deviceKv ? { deviceKv } : {}),
@@ -260,6 +289,22 @@ export class RgeModel {
 
   /** Reasons about one query, then embeds it. Concurrent calls are batched together. */
   embedQuery(input: RgeInput, options: QueryEmbedOptions = {}): Promise<QueryEmbedding> {
+    return this.submitQuery(input, options, 0);
+  }
+
+  /**
+   * Like {@link embedQuery}, with the rationale as an async iterable of its pieces while it is generated.
+   *
+   * @example
+   * const stream = model.streamQuery({ text: "What is in the picture?", image: "./cat.jpg" });
+   * for await (const token of stream) process.stdout.write(token.text);
+   * const { embedding } = await stream.result;
+   */
+  streamQuery(input: RgeInput, options: Omit<QueryEmbedOptions, "onToken"> = {}): QueryStream {
+    return queryStream((onToken) => this.submitQuery(input, { ...options, onToken }, 0));
+  }
+
+  private submitQuery(input: RgeInput, options: QueryEmbedOptions, index: number): Promise<QueryEmbedding> {
     if (this.disposed) return Promise.reject(new DisposedError());
     try {
       checkOptions(options, "embedQuery's options", EMBED_OPTION_RULES);
@@ -268,19 +313,20 @@ export class RgeModel {
     }
     const reasoning = options.reasoning ?? true;
     const maxNewTokens = options.maxNewTokens ?? this.maxNewTokens;
-    const job: Job = { input, role: "query", reasoning, maxNewTokens };
+    const { onToken } = options;
+    const job: Job = { input, role: "query", reasoning, maxNewTokens, ...(onToken && reasoning ? { onToken: (t: RationaleToken) => onToken(t, index) } : {}) };
     const key = reasoning ? "reason" : "encode"; // rows carry their own budget, so all reasoning shares batches
     return this.queue.submit(job, key, options.signal) as Promise<QueryEmbedding>;
   }
 
   /** Embeds queries, batched. Rejects with the first failing item's error; see {@link embedQueriesSettled} for per-item results. */
   embedQueries(inputs: readonly RgeInput[], options: QueryEmbedOptions = {}): Promise<QueryEmbedding[]> {
-    return Promise.all(inputs.map((input) => this.embedQuery(input, options)));
+    return Promise.all(inputs.map((input, i) => this.submitQuery(input, options, i)));
   }
 
   /** Like {@link embedQueries}, but one bad item only fails its own slot. */
   embedQueriesSettled(inputs: readonly RgeInput[], options: QueryEmbedOptions = {}): Promise<Settled<QueryEmbedding>[]> {
-    return settle(inputs.map((input) => this.embedQuery(input, options)));
+    return settle(inputs.map((input, i) => this.submitQuery(input, options, i)));
   }
 
   /** Embeds one document (no reasoning: prompt + `<emb>`, one forward pass). */
@@ -317,9 +363,14 @@ export class RgeModel {
     return { text: this.decode(item.ids), ids: item.ids, imageGrids: item.images.map((i) => i.grid) };
   }
 
+  /** Counters of the engine's work, read at once (cheap enough to poll). */
+  stats(): RgeModelStats {
+    return { waiting: this.queue.waitingCount, batchSize: this.batchSize, passes: this.forward.work.passes, rows: this.forward.work.rows };
+  }
+
   /** Token ids → text, special tokens kept (useful to inspect prompts). */
   decode(ids: readonly number[]): string {
-    return this.tokenizer.decode([...ids], { skip_special_tokens: false });
+    return this.tokenizer.decode(ids);
   }
 
   /** Waits for the batch in flight, rejects queued calls with `DisposedError`, and frees the ONNX sessions. */
@@ -332,23 +383,23 @@ export class RgeModel {
   }
 }
 
-/** The chat template must exist and render; transformers.js would throw a plain Error or SyntaxError later. */
-function checkChatTemplate(tokenizer: PreTrainedTokenizer, bundle: Bundle): void {
+/** The chat template must exist and render; the template engine would throw a plain Error or SyntaxError later. */
+function checkChatTemplate(tokenizer: RgeTokenizer, bundle: Bundle): void {
   const file = `${bundle.dir}/tokenizer_config.json`;
   const template = bundle.tokenizerConfig.chat_template;
   if (template === undefined || template === null || template === "" || (Array.isArray(template) && template.length === 0)) {
     throw new BundleMismatchError(`${file} has no chat_template; RGE prompts are built with Qwen2.5-VL's chat template. Re-run \`rge convert\`.`);
   }
   try {
-    tokenizer.apply_chat_template([{ role: "user", content: "probe" }], { tokenize: false, add_generation_prompt: true });
+    tokenizer.applyChatTemplate([{ role: "user", content: "probe" }], { addGenerationPrompt: true });
   } catch (cause) {
     throw new BundleMismatchError(`The chat template in ${file} does not render: ${(cause as Error).message.split("\n")[0]}`, { cause });
   }
 }
 
-function promptTokens(tokenizer: PreTrainedTokenizer, bundle: Bundle): PromptTokens {
+function promptTokens(tokenizer: RgeTokenizer, bundle: Bundle): PromptTokens {
   const token = (id: number, what: string) => {
-    const t = tokenizer.decode([id], { skip_special_tokens: false });
+    const t = tokenizer.decode([id]);
     if (!t) throw new BundleMismatchError(`config.json's ${what} (${id}) is not a token of tokenizer.json.`);
     return t;
   };

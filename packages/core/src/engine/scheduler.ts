@@ -1,9 +1,10 @@
-import type { PreTrainedTokenizer } from "@huggingface/transformers";
+import type { RgeTokenizer } from "../preprocess/tokenizer.js";
 import { AbortedError, NonFiniteOutputError } from "../errors.js";
 import { encodeTargetBatch } from "./encode-targets.js";
 import type { Forward } from "./forward.js";
 import type { InputPreparer, RgeInput } from "./prepare.js";
 import type { PreparedItem } from "./prepared-item.js";
+import { RationaleDetokenizer, rationaleTokens, type RationaleToken } from "./rationale-stream.js";
 import { reasonContinuously, type DecodeSettings, type ReasonRequest } from "./reason.js";
 import { ResultCache } from "./result-cache.js";
 import type { Pending } from "./work-queue.js";
@@ -14,6 +15,8 @@ export interface Job {
   role: "query" | "target";
   reasoning: boolean;
   maxNewTokens: number;
+  /** Told the rationale as it is generated (queries with reasoning only). */
+  onToken?: ((token: RationaleToken) => void) | undefined;
 }
 
 export interface QueryResult {
@@ -44,7 +47,7 @@ export class Scheduler {
   constructor(
     private readonly forward: Forward,
     private readonly preparer: InputPreparer,
-    private readonly tokenizer: PreTrainedTokenizer,
+    private readonly tokenizer: RgeTokenizer,
     private readonly decode: DecodeSettings,
     private readonly batchSize: number,
     readonly cache: ResultCache<JobResult>,
@@ -73,28 +76,46 @@ export class Scheduler {
 
   /** Continuous batching: finished rows leave, and queued queries take their slots between decode steps. */
   private async runReasoning(batch: Pending<Job, JobResult>[], more: (max: number) => Pending<Job, JobResult>[]): Promise<void> {
-    const toRequests = async (pendings: Pending<Job, JobResult>[]): Promise<ReasonRequest[]> =>
-      (await this.prepareFresh(pendings)).map(({ pending, item, key }) => ({
-        item,
-        maxNewTokens: pending.input.maxNewTokens,
-        signal: pending.signal,
-        done: (outcome) => {
-          if (!outcome.ok) return pending.reject(outcome.error);
-          const { generated, stoppedBy, embedding } = outcome.value;
-          if (!allFinite(embedding)) return pending.reject(nonFinite());
-          const text = stoppedBy === "emb" ? generated.slice(0, -1) : generated;
-          const result: QueryResult = {
-            embedding,
-            rationale: text.length > 0 ? this.tokenizer.decode(text, { skip_special_tokens: false }) : "",
-            stoppedBy,
-            tokens: { prompt: item.ids.length, generated: generated.length },
-            generatedIds: generated,
-          };
-          this.cache.set(key, result);
-          pending.resolve(result);
-        },
-      }));
+    const toRequests = async (pendings: Pending<Job, JobResult>[]) => (await this.prepareFresh(pendings)).map((p) => this.reasonRequest(p));
     await reasonContinuously(this.forward, this.decode, this.batchSize, await toRequests(batch), async (free) => toRequests(more(free)));
+  }
+
+  /** A prepared query as a row of continuous batching: its tokens stream to the caller, its outcome settles it. */
+  private reasonRequest({ pending, item, key }: Prepared): ReasonRequest {
+    const { onToken, maxNewTokens } = pending.input;
+    const detokenizer = onToken ? new RationaleDetokenizer(this.decodeText) : undefined;
+    return {
+      item,
+      maxNewTokens,
+      signal: pending.signal,
+      onToken:
+        onToken &&
+        ((id) => {
+          const token = detokenizer!.push(id);
+          if (token) onToken(token);
+        }),
+      done: (outcome) => {
+        if (!outcome.ok) return pending.reject(outcome.error);
+        const { generated, stoppedBy, embedding } = outcome.value;
+        if (!allFinite(embedding)) return pending.reject(nonFinite());
+        const rest = detokenizer?.flush();
+        try {
+          if (rest) onToken!(rest);
+        } catch (error) {
+          return pending.reject(error);
+        }
+        const text = stoppedBy === "emb" ? generated.slice(0, -1) : generated;
+        const result: QueryResult = {
+          embedding,
+          rationale: text.length > 0 ? this.decodeText(text) : "",
+          stoppedBy,
+          tokens: { prompt: item.ids.length, generated: generated.length },
+          generatedIds: generated,
+        };
+        this.cache.set(key, result);
+        pending.resolve(result);
+      },
+    };
   }
 
   /** Tokenizes and preprocesses each request (a bad one is rejected on its own) and answers cache hits. */
@@ -108,7 +129,7 @@ export class Scheduler {
           if (pending.signal?.aborted) return pending.reject(aborted(pending.signal));
           const key = ResultCache.key(item, reasoning ? `${role}:reason:${maxNewTokens}` : `${role}:once`);
           const cached = this.cache.get(key);
-          if (cached) pending.resolve(cached);
+          if (cached) this.answerFromCache(pending, cached);
           else prepared.push({ pending, item, key });
         } catch (error) {
           pending.reject(error);
@@ -117,6 +138,22 @@ export class Scheduler {
     );
     return prepared;
   }
+
+  /** A cached query still streams its rationale, all at once, so a caller's `onToken` sees the same pieces. */
+  private answerFromCache(pending: Pending<Job, JobResult>, cached: JobResult): void {
+    const { onToken } = pending.input;
+    if (onToken && "generatedIds" in cached) {
+      const ids = cached.stoppedBy === "emb" ? cached.generatedIds.slice(0, -1) : cached.generatedIds;
+      try {
+        for (const token of rationaleTokens(ids, this.decodeText)) onToken(token);
+      } catch (error) {
+        return pending.reject(error);
+      }
+    }
+    pending.resolve(cached);
+  }
+
+  private readonly decodeText = (ids: number[]): string => this.tokenizer.decode(ids);
 }
 
 function allFinite(v: Float32Array): boolean {

@@ -27,6 +27,11 @@ export class WorkQueue<TInput, TResult> {
     private readonly runBatch: (batch: Pending<TInput, TResult>[], more: (max: number) => Pending<TInput, TResult>[]) => Promise<void>,
   ) {}
 
+  /** Requests waiting for a batch. */
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
+
   submit(input: TInput, key: string, signal?: AbortSignal): Promise<TResult> {
     if (this.closed) return Promise.reject(new DisposedError());
     if (signal?.aborted) return Promise.reject(new AbortedError(undefined, { cause: signal.reason }));

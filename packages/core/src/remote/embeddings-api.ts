@@ -23,6 +23,11 @@ export interface EmbeddingsRequest {
   max_new_tokens?: number;
   /** RGE: the instruction for every item (default: the model's for the side); "" sends the text alone. */
   instruction?: string;
+  /**
+   * RGE: answer with server-sent events: each query's rationale as it is generated ({@link RationaleDelta}), then
+   * the whole response (or an error), then `[DONE]`. See {@link EmbeddingsStreamEvent}.
+   */
+  stream?: boolean;
 }
 
 /** Token counts, OpenAI's names: of the whole response, and (an RGE extension) of each item. */
@@ -55,6 +60,28 @@ export interface EmbeddingsResponse {
   model: string;
   data: EmbeddingItem[];
   usage: EmbeddingsUsage;
+}
+
+/** A streamed piece of one item's rationale (`stream: true`); an item's pieces join to its `rationale`. */
+export interface RationaleDelta {
+  object: "embedding.rationale.delta";
+  /** The item the piece belongs to. */
+  index: number;
+  text: string;
+  /** The token ids behind `text` (several when a character spans tokens). */
+  ids: number[];
+}
+
+/**
+ * The `data:` of one server-sent event of a streamed `POST /v1/embeddings`: rationale deltas while queries reason,
+ * then exactly one `EmbeddingsResponse` (`object: "list"`) or one `ErrorBody`, then the literal `[DONE]`. Errors
+ * found before any work starts (a bad body, a full queue, a wrong key) are ordinary HTTP errors instead.
+ */
+export type EmbeddingsStreamEvent = RationaleDelta | EmbeddingsResponse | StreamedError;
+
+/** An error after a stream has started: OpenAI's error body, and the HTTP status it would have had without `stream`. */
+export interface StreamedError extends ErrorBody {
+  status: number;
 }
 
 /** One entry of `GET /v1/models`: OpenAI's fields, plus what a client needs to stand in for the model. */

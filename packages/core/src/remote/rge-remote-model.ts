@@ -3,7 +3,10 @@ import type { EmbedOptions, QueryEmbedOptions, QueryEmbedding, TargetEmbedding }
 import { EMBED_OPTION_RULES } from "../engine/options.js";
 import { DisposedError, InvalidOptionError, RemoteError } from "../errors.js";
 import { checkOptions, definedFields, invalidOption, optionRules as rules } from "../options/option-rules.js";
-import type { ContentPart, EmbeddingItem, EmbeddingsRequest, EmbeddingsResponse, ModelList, ServedModel } from "./embeddings-api.js";
+import { queryStream, type QueryStream } from "../engine/query-stream.js";
+import type { RationaleToken } from "../engine/rationale-stream.js";
+import type { ContentPart, EmbeddingItem, EmbeddingsRequest, EmbeddingsResponse, EmbeddingsStreamEvent, ModelList, ServedModel, StreamedError } from "./embeddings-api.js";
+import { errorFromResponse } from "./server-error.js";
 import { imageForServer } from "./image-for-server.js";
 import { ServerClient } from "./server-client.js";
 
@@ -95,9 +98,14 @@ export class RgeRemoteModel {
     this.maxImageBytes = options.maxImageBytes;
   }
 
-  /** Reasons about one query on the server, then embeds it. Concurrent calls are batched there. */
+  /** Reasons about one query on the server, then embeds it. Concurrent calls are batched there. With `onToken`, the rationale streams (server-sent events). */
   async embedQuery(input: RgeInput, options: QueryEmbedOptions = {}): Promise<QueryEmbedding> {
     return (await this.embedQueries([input], options))[0]!;
+  }
+
+  /** Like {@link embedQuery}, with the rationale as an async iterable of its pieces while the server generates it. */
+  streamQuery(input: RgeInput, options: Omit<QueryEmbedOptions, "onToken"> = {}): QueryStream {
+    return queryStream((onToken) => this.embedQuery(input, { ...options, onToken }));
   }
 
   /** Embeds queries; rejects with the first failing item's error. */
@@ -127,7 +135,11 @@ export class RgeRemoteModel {
     // The first request that fails cancels the call's others: their results would be thrown away.
     const failed = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, failed.signal]) : failed.signal;
-    const send = async (batch: RgeInput[]): Promise<EmbeddingItem[]> => {
+    const batches = requestBatches(inputs, this.maxItems);
+    const offsets = batches.map((_, i) => batches.slice(0, i).reduce((n, b) => n + b.length, 0));
+    const { onToken } = options;
+    const stream = onToken !== undefined && side === "query" && options.reasoning !== false;
+    const send = async (batch: RgeInput[], at: number): Promise<EmbeddingItem[]> => {
       const instruction = batch[0]!.instruction;
       const body: EmbeddingsRequest = {
         model: this.modelName,
@@ -137,15 +149,34 @@ export class RgeRemoteModel {
         // The server takes one instruction per request; `null` (the text alone) is its "".
         ...(instruction !== undefined ? { instruction: instruction ?? "" } : {}),
         ...(side === "query" ? definedFields({ reasoning: options.reasoning, max_new_tokens: options.maxNewTokens }) : {}),
+        ...(stream ? { stream: true } : {}),
       };
-      return itemsOf(await this.client.post<EmbeddingsResponse>("/v1/embeddings", body, signal), batch.length, this.url);
+      const response = stream
+        ? await this.streamed(body, signal, (token, index) => onToken(token, offsets[at]! + index))
+        : await this.client.post<EmbeddingsResponse>("/v1/embeddings", body, signal);
+      return itemsOf(response, batch.length, this.url);
     };
     try {
-      return (await inPool(requestBatches(inputs, this.maxItems), REQUESTS_IN_FLIGHT, send)).flat();
+      return (await inPool(batches, REQUESTS_IN_FLIGHT, send)).flat();
     } catch (error) {
       failed.abort();
       throw error;
     }
+  }
+
+  /** A request answered with server-sent events: rationale pieces to `onToken` as they come, then the response. */
+  private async streamed(body: EmbeddingsRequest, signal: AbortSignal, onToken: (token: RationaleToken, index: number) => void): Promise<EmbeddingsResponse> {
+    let response: EmbeddingsResponse | undefined;
+    let failure: StreamedError | undefined;
+    await this.client.postStream("/v1/embeddings", body, signal, (data) => {
+      const event = data as EmbeddingsStreamEvent;
+      if ("error" in event) failure = event;
+      else if (event.object === "list") response = event;
+      else if (event.object === "embedding.rationale.delta") onToken({ text: event.text, ids: event.ids }, event.index);
+    });
+    if (failure) throw errorFromResponse(this.url, failure.status, failure);
+    if (!response) throw new RemoteError(`The RGE server at ${this.url} ended its event stream without a response.`, this.url, 200, null);
+    return response;
   }
 
   private async requestItem(input: RgeInput, signal: AbortSignal): Promise<string | ContentPart[]> {
@@ -177,13 +208,13 @@ function requestBatches(inputs: readonly RgeInput[], max: number): RgeInput[][] 
 }
 
 /** `fn` over `items` with at most `limit` running at once, results in order. */
-async function inPool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function inPool<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
-      results[i] = await fn(items[i]!);
+      results[i] = await fn(items[i]!, i);
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));

@@ -96,6 +96,20 @@ describe("RgeEmbeddings against a server: the results of the model in process", 
   });
 });
 
+describe("RgeEmbeddings against a server: streaming", () => {
+  it("streams the rationale's tokens from the server to the handler as in process", async () => {
+    const collect = async (embeddings: RgeEmbeddings) => {
+      const pieces: string[] = [];
+      const handler = new RationaleCallbackHandler({ onToken: (p) => void pieces.push(p.text) });
+      const result = await embeddings.embedQueryWithRationale("a long question about the weather", { callbacks: [handler] });
+      return { pieces, rationale: result.rationale };
+    };
+    const there = await collect(remote);
+    expect(there.pieces.join("")).toBe(there.rationale);
+    expect(there).toEqual(await collect(local));
+  });
+});
+
 describe("RgeEmbeddings against a server: errors", () => {
   it("gives the core's typed error for a bad input, as in process", async () => {
     for (const call of [() => remote.embedQuery(""), () => remote.embedDocuments(["ok", "  "])]) {

@@ -1,4 +1,4 @@
-import { checkOptions, definedFields, optionRules, RemoteError, RgeError, type LoadRgeModelOptions, type RgeDevice, type RgeDtype, type RgeInput, type RgeModel, type RgeRemoteModel } from "@rge/core";
+import { checkOptions, definedFields, optionRules, RemoteError, RgeError, type LoadRgeModelOptions, type RationaleToken, type RgeDevice, type RgeDtype, type RgeInput, type RgeModel, type RgeRemoteModel } from "@rge/core";
 import type { Callbacks } from "@langchain/core/callbacks/manager";
 import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
 import { documentToInput, type RgeDocumentInput } from "../inputs/document-input.js";
@@ -69,7 +69,8 @@ export interface RgeQueryResult {
  * embeds documents in one pass each. Both batch in the engine. Both also take images: a query may be
  * `{ text?, image?, instruction? }` or a `HumanMessage`, a document `{ text?, image? }` or a `Document`
  * whose `metadata.image` holds its image. Every rationale reaches callback handlers as the
- * `rge_rationale` custom event.
+ * `rge_rationale` custom event, and while it is generated, token by token, as `handleLLMNewToken` on its
+ * `rge_rationale` run and the `rge_rationale_token` custom event (`on_llm_stream` in `streamEvents`).
  *
  * Defaults suit a local model: no retries (`maxRetries: 0`; `RgeError`s are never retried, but for a server that
  * cannot be reached or is busy) and at most `batchSize` calls in flight, so concurrent calls fill one engine batch
@@ -167,7 +168,9 @@ export class RgeEmbeddings extends Embeddings {
     const run = await RationaleRun.start(JSON.stringify(described), options.callbacks, this.callbacks, { model: this.model.id, maxNewTokens });
     try {
       const hit = key ? (await this.rationaleCache!.mget([key]))[0] : undefined;
-      const value = hit ?? (await this.caller.callWithOptions({ ...definedFields({ signal }) }, () => this.generate(model, input, maxNewTokens, signal)));
+      if (hit?.rationale) run.token({ text: hit.rationale, ids: [] });
+      const onToken = run.listening ? (piece: RationaleToken) => run.token(piece) : undefined;
+      const value = hit ?? (await this.caller.callWithOptions({ ...definedFields({ signal }) }, () => this.generate(model, input, maxNewTokens, signal, onToken)));
       if (key && !hit) await this.rationaleCache!.mset([[key, value]]);
       const result: RgeQueryResult = { ...value, ms: performance.now() - started, cached: hit !== undefined };
       const { embedding: _, ...event } = result;
@@ -194,8 +197,8 @@ export class RgeEmbeddings extends Embeddings {
     return this.model.dispose();
   }
 
-  private async generate(model: RgeModel | RgeRemoteModel, input: RgeInput, maxNewTokens: number, signal: AbortSignal | undefined): Promise<CachedRationale> {
-    const q = await model.embedQuery(input, { maxNewTokens, ...definedFields({ signal }) });
+  private async generate(model: RgeModel | RgeRemoteModel, input: RgeInput, maxNewTokens: number, signal: AbortSignal | undefined, onToken: ((piece: RationaleToken) => void) | undefined): Promise<CachedRationale> {
+    const q = await model.embedQuery(input, { maxNewTokens, ...definedFields({ signal, onToken }) });
     return { embedding: Array.from(q.embedding), rationale: q.rationale, stoppedBy: q.stoppedBy as CachedRationale["stoppedBy"], tokens: q.tokens };
   }
 }

@@ -1,16 +1,18 @@
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { Document } from "@langchain/core/documents";
 import { RunnableLambda } from "@langchain/core/runnables";
+import { InMemoryStore } from "@langchain/core/stores";
 import { gradientPng } from "@rge/core/testing";
 import { describe, expect, it } from "vitest";
 import { useTinyRge } from "../contract/tiny-rge.js";
 import { RgeVectorStore } from "../vectorstore/rge-vector-store.js";
-import { RATIONALE_EVENT, type RationaleEvent } from "./rationale-event.js";
+import { RATIONALE_EVENT, RATIONALE_TOKEN_EVENT, type RationaleEvent } from "./rationale-event.js";
 import { RationaleCallbackHandler } from "./rationale-callback-handler.js";
 import { RATIONALE_RUN_NAME } from "./rationale-run.js";
 
 const tiny = useTinyRge();
 const neverEmb = useTinyRge({ maxNewTokens: 5 }, { seed: 2, emb: "never" });
+const talkative = useTinyRge({ maxNewTokens: 30 }, { seed: 11, embStrength: 1.2 }); // rationales of 14 to 30 tokens
 
 describe("RationaleCallbackHandler", () => {
   it("hears a direct RgeEmbeddings call through the embedder's callbacks, with the full payload", async () => {
@@ -103,10 +105,38 @@ describe("RationaleCallbackHandler", () => {
     const embed = RunnableLambda.from((q: string) => tiny().embeddings.embedQuery(q));
     const custom = [];
     for await (const event of embed.streamEvents("streamed", { version: "v2" })) {
-      if (event.event === "on_custom_event") custom.push(event);
+      if (event.event === "on_custom_event" && event.name === RATIONALE_EVENT) custom.push(event);
     }
     expect(custom).toHaveLength(1);
     expect(custom[0]).toMatchObject({ name: RATIONALE_EVENT, data: { query: { text: "streamed" }, cached: false } });
+  });
+
+  it("streams the rationale token by token in streamEvents: on_llm_stream and rge_rationale_token, then rge_rationale", async () => {
+    const embed = RunnableLambda.from((q: string) => talkative().embeddings.embedQueryWithRationale(q));
+    const chunks: string[] = [];
+    const order: string[] = [];
+    let result;
+    for await (const event of embed.streamEvents("a long question about the weather", { version: "v2" })) {
+      if (event.event === "on_llm_stream" && event.name === RATIONALE_RUN_NAME) chunks.push((event.data.chunk as { text: string }).text);
+      if (event.event === "on_custom_event") order.push(event.name);
+      if (event.event === "on_chain_end") result = event.data.output as { rationale: string };
+    }
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.join("")).toBe(result!.rationale);
+    expect(order).toEqual([...chunks.map(() => RATIONALE_TOKEN_EVENT), RATIONALE_EVENT]);
+  });
+
+  it("hands each piece to onToken in order, before the rationale; a cached rationale comes as one piece", async () => {
+    const pieces: string[] = [];
+    const handler = new RationaleCallbackHandler({ onToken: (p) => void pieces.push(p.text), onRationale: () => void pieces.push("<end>") });
+    const embeddings = talkative().embedder({ callbacks: [handler], rationaleCache: new InMemoryStore() });
+    const first = await embeddings.embedQueryWithRationale("where is the nearest bakery");
+    expect(pieces.at(-1)).toBe("<end>");
+    expect(pieces.slice(0, -1).join("")).toBe(first.rationale);
+    pieces.length = 0;
+    const again = await embeddings.embedQueryWithRationale("where is the nearest bakery");
+    expect(again.cached).toBe(true);
+    expect(pieces).toEqual([first.rationale, "<end>"]);
   });
 
   it("refuses wrong options with RGE_INVALID_OPTION, where maxRecords: NaN kept every record and -1 kept none", () => {
@@ -116,6 +146,7 @@ describe("RationaleCallbackHandler", () => {
       [{ maxRecords: 2.5 }, "maxRecords must be an integer ≥ 0, or Infinity, got 2.5."],
       [{ print: "yes" }, 'print must be true, false or a function, got "yes".'],
       [{ onRationale: true }, "onRationale must be a function, got true."],
+      [{ onToken: 1 }, "onToken must be a function, got 1."],
     ];
     for (const [options, message] of cases) {
       expect(() => new RationaleCallbackHandler(options)).toThrow(expect.objectContaining({ code: "RGE_INVALID_OPTION", message }));

@@ -1,6 +1,6 @@
 import { BaseCallbackHandler, type BaseCallbackHandlerInput } from "@langchain/core/callbacks/base";
 import { checkOptions, invalidOption, optionRules as rules } from "@rge/core";
-import { RATIONALE_EVENT, type RationaleEvent } from "./rationale-event.js";
+import { RATIONALE_EVENT, RATIONALE_TOKEN_EVENT, type RationaleEvent, type RationaleTokenEvent } from "./rationale-event.js";
 
 /** A rationale as the handler keeps it: the event payload plus the run it came from. */
 export interface RationaleRecord extends RationaleEvent {
@@ -15,6 +15,8 @@ export interface RationaleCallbackHandlerOptions extends BaseCallbackHandlerInpu
   print?: boolean | ((line: string) => void);
   /** Called with each rationale (awaited before the embed call returns). */
   onRationale?: (record: RationaleRecord) => void | Promise<void>;
+  /** Called with each piece of a rationale while it is generated; `runId` tells concurrent rationales apart. */
+  onToken?: (piece: RationaleTokenEvent & { runId: string }) => void | Promise<void>;
   /** Most records kept; the oldest are dropped first. Default 1000. */
   maxRecords?: number;
 }
@@ -37,6 +39,7 @@ export class RationaleCallbackHandler extends BaseCallbackHandler {
   readonly records: RationaleRecord[] = [];
   private readonly print: ((line: string) => void) | undefined;
   private readonly onRationale: RationaleCallbackHandlerOptions["onRationale"];
+  private readonly onToken: RationaleCallbackHandlerOptions["onToken"];
   private readonly maxRecords: number;
 
   /** Throws `InvalidOptionError` (`RGE_INVALID_OPTION`) naming a wrong option, e.g. `maxRecords: -1`. */
@@ -46,6 +49,7 @@ export class RationaleCallbackHandler extends BaseCallbackHandler {
     super({ _awaitHandler: true, ...options });
     this.print = options.print === true ? (line) => console.log(line) : options.print || undefined;
     this.onRationale = options.onRationale;
+    this.onToken = options.onToken;
     this.maxRecords = options.maxRecords ?? 1000;
   }
 
@@ -60,6 +64,7 @@ export class RationaleCallbackHandler extends BaseCallbackHandler {
   }
 
   override async handleCustomEvent(eventName: string, data: unknown, runId: string, tags?: string[]): Promise<void> {
+    if (eventName === RATIONALE_TOKEN_EVENT) return void (await this.onToken?.({ ...(data as RationaleTokenEvent), runId }));
     if (eventName !== RATIONALE_EVENT) return;
     const record: RationaleRecord = { ...(data as RationaleEvent), runId, tags: tags ?? [] };
     this.records.push(record);
@@ -74,6 +79,7 @@ const HANDLER_RULES = {
     if (typeof v !== "boolean" && typeof v !== "function") throw invalidOption(name, "true, false or a function", v);
   },
   onRationale: rules.func,
+  onToken: rules.func,
   maxRecords: rules.integerOrInfinity(0),
 };
 

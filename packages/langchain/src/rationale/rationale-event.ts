@@ -23,6 +23,21 @@ export interface RationaleEvent {
   cached: boolean;
 }
 
+/** Name of the LangChain custom event that carries each piece of a rationale while it is generated. Stable across releases. */
+export const RATIONALE_TOKEN_EVENT = "rge_rationale_token";
+
+/**
+ * Payload of the {@link RATIONALE_TOKEN_EVENT} custom event, on the same `rge_rationale` run as the rationale's
+ * {@link RATIONALE_EVENT}, which follows the last piece. The pieces of a run join to its rationale. A rationale from
+ * the rationale cache comes as one piece with no `ids`.
+ */
+export interface RationaleTokenEvent {
+  /** The text the piece adds (a character whose bytes span tokens comes whole). */
+  text: string;
+  /** The token ids behind it. */
+  ids: number[];
+}
+
 /** A short, JSON-safe description of a query for events and logs (image bytes are never copied). */
 export function describeQuery(input: RgeInput): RationaleEvent["query"] {
   return {

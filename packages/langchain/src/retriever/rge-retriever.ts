@@ -7,11 +7,16 @@ import { checkOptions, optionRules as rules, type OptionRule } from "@rge/core";
 import { withMethods } from "../option-rules.js";
 import type { RgeEmbeddings, RgeQueryResult } from "../embeddings/rge-embeddings.js";
 import type { RgeQuery } from "../inputs/rge-query.js";
+import { conventionOf } from "../stores/store-convention.js";
 import { RgeVectorStore } from "../vectorstore/rge-vector-store.js";
 
 /** What `RgeRetriever` adds to each returned document's metadata, under `metadata.rge`. */
 export interface RgeRetrievalMetadata {
-  /** Similarity of the document to the query, as the vector store scores it (cosine for `RgeVectorStore`). */
+  /**
+   * Cosine similarity of the document to the query (higher is closer) for `RgeVectorStore`, LangChain's
+   * memory stores, and `@langchain/community`'s LanceDB and HNSWLib, whose distances are turned into it;
+   * for another store, the score that store returns.
+   */
   score: number;
   /** The rationale the model wrote about the query. */
   rationale: string;
@@ -77,16 +82,23 @@ export class RgeRetriever<V extends VectorStoreInterface = VectorStoreInterface>
     rules.positiveInteger(this.k, "k"); // a public field: it may have been set since the constructor
     const q = await this.embeddings.embedQueryWithRationale(query, { callbacks: runManager?.getChild("rge_embeddings") });
     const hits = await this.vectorStore.similaritySearchVectorWithScore(q.embedding, this.k, this.filter);
-    return hits.map(([document, score]) => {
+    const convention = conventionOf(this.vectorStore);
+    return hits.map((hit) => {
+      const { document, score } = convention.readHit(this.vectorStore, hit[0], hit[1]);
       const rge: RgeRetrievalMetadata = { score, rationale: q.rationale, stoppedBy: q.stoppedBy };
       return new Document({ pageContent: document.pageContent, metadata: { ...document.metadata, rge }, ...(document.id !== undefined ? { id: document.id } : {}) });
     });
   }
 
-  /** Embeds documents with their images (`metadata.image`) and adds them to the vector store. */
+  /**
+   * Embeds documents with their images (`metadata.image`) and adds them to the vector store. For
+   * `@langchain/community`'s LanceDB and HNSWLib stores, images are stored as text (bytes as `data:` URLs),
+   * and LanceDB's table gets a column for each metadata field it lacks (see the package README).
+   */
   async addDocuments(documents: DocumentInterface[], options?: Record<string, unknown>): Promise<string[] | void> {
     const vectors = await this.embeddings.embedDocuments(documents);
-    return this.vectorStore.addVectors(vectors, documents, options);
+    const stored = await conventionOf(this.vectorStore).prepare(this.vectorStore, documents);
+    return this.vectorStore.addVectors(vectors, stored, options);
   }
 
   /**

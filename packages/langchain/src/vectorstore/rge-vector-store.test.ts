@@ -6,6 +6,7 @@ import { RgeError } from "@rge/core";
 import { gradientPng, tempDir } from "@rge/core/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { useTinyRge } from "../contract/tiny-rge.js";
+import { HashEmbeddings, itFollowsTheVectorStoreContract } from "../contract/vector-store-contract.js";
 import { RgeVectorStore } from "./rge-vector-store.js";
 
 const tiny = useTinyRge();
@@ -13,6 +14,10 @@ const tmp = tempDir("rge-store-");
 afterAll(() => tmp.remove());
 const doc = (pageContent: string, metadata: Record<string, unknown> = {}, id?: string) => new Document({ pageContent, metadata, ...(id ? { id } : {}) });
 const codeOf = (promise: Promise<unknown>) => promise.then(() => undefined, (e: RgeError) => e.code);
+
+describe("RgeVectorStore: LangChain vector store contract", () => {
+  itFollowsTheVectorStoreContract(() => new RgeVectorStore(new HashEmbeddings()));
+});
 
 describe("RgeVectorStore", () => {
   it("returns the k nearest documents by cosine, best first", async () => {
@@ -104,6 +109,7 @@ describe("RgeVectorStore", () => {
     await expect(store.similaritySearchVectorWithScore([1, 0], 1, { label: "x" } as never)).rejects.toEqual(invalid("filter must be a function, got object."));
     await expect(store.addVectors([[1, 0]], [doc("x")], { ids: [7 as unknown as string] })).rejects.toEqual(invalid("ids must be an array of strings, got 7."));
     await expect(store.delete({ ids: "x" as unknown as string[] })).rejects.toEqual(invalid('ids must be an array of strings, got "x".'));
+    await expect(store.getByIds(undefined as unknown as string[])).rejects.toEqual(invalid("ids must be an array of strings, got undefined."));
     expect(store.size).toBe(0);
     expect(() => new RgeVectorStore(new FakeEmbeddings(), { dimension: 0 })).toThrow(invalid("dimension must be an integer ≥ 1, got 0."));
   });

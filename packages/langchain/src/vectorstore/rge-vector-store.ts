@@ -97,6 +97,22 @@ export class RgeVectorStore extends VectorStore {
     return scored.slice(0, k).map(([entry, score]) => [toDocument(entry), score]);
   }
 
+  /**
+   * The stored documents with these ids, in the order of `ids`, each with its `id` set; an id that is not
+   * stored is skipped, so fewer documents may come back (LangChain's `get_by_ids` contract). The documents
+   * are copies: changing them leaves the store as it is.
+   *
+   * @example
+   * const [apple] = await store.getByIds(["apple"]);
+   */
+  async getByIds(ids: string[]): Promise<DocumentInterface[]> {
+    stringArray(ids, "ids");
+    return ids.flatMap((id) => {
+      const entry = this.entries.get(id);
+      return entry ? [toDocument(entry)] : [];
+    });
+  }
+
   /** Removes documents by id; without ids, removes everything. */
   override async delete(params: { ids?: string[] } = {}): Promise<void> {
     checkOptions(params, "delete's params", { ids: stringArray });
