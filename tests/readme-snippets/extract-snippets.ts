@@ -13,6 +13,8 @@ export interface Snippet {
   reason?: string;
   /** A module of `preludes/` whose exports the block uses without declaring them (a fragment of a longer program). */
   prelude?: string;
+  /** Optional packages the block imports (native ones that may not have built): it runs only where they load. */
+  needs: string[];
 }
 
 const FENCE = /^```(\S*)\s*$/;
@@ -31,8 +33,8 @@ export function readmeFiles(root: string): string[] {
 
 /**
  * Every ```ts block of a README. The line right above a block may hold a directive, parts separated by ";":
- * `typecheck-only: <why it cannot run here>` and `prelude <name>`. Anything else there is an error, so a typo cannot
- * silently turn a check off.
+ * `typecheck-only: <why it cannot run here>`, `prelude <name>` and `needs <optional package>`. Anything else there is
+ * an error, so a typo cannot silently turn a check off.
  */
 export function extractSnippets(path: string, root: string): Snippet[] {
   const readme = relative(root, path);
@@ -57,14 +59,16 @@ export function readmeSnippets(root: string): Snippet[] {
   return readmeFiles(root).flatMap((readme) => extractSnippets(readme, root));
 }
 
-function parseDirective(text: string, where: string): Pick<Snippet, "mode" | "reason" | "prelude"> {
-  const parsed: Pick<Snippet, "mode" | "reason" | "prelude"> = { mode: "run" };
+function parseDirective(text: string, where: string): Pick<Snippet, "mode" | "reason" | "prelude" | "needs"> {
+  const parsed: Pick<Snippet, "mode" | "reason" | "prelude" | "needs"> = { mode: "run", needs: [] };
   for (const part of text.split(";").map((p) => p.trim()).filter(Boolean)) {
     const typecheckOnly = /^typecheck-only:\s*(\S.*)$/.exec(part);
     const prelude = /^prelude\s+([\w-]+)$/.exec(part);
+    const needs = /^needs\s+([@\w/.-]+)$/.exec(part);
     if (typecheckOnly) Object.assign(parsed, { mode: "typecheck-only", reason: typecheckOnly[1] });
     else if (prelude) parsed.prelude = prelude[1];
-    else throw new Error(`${where}: unknown snippet directive "${part}"; expected "typecheck-only: <reason>" or "prelude <name>".`);
+    else if (needs) parsed.needs.push(needs[1]!);
+    else throw new Error(`${where}: unknown snippet directive "${part}"; expected "typecheck-only: <reason>", "prelude <name>" or "needs <package>".`);
   }
   return parsed;
 }

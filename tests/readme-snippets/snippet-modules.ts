@@ -48,11 +48,19 @@ function topLevelNames(source: ts.SourceFile, exportedOnly = false): { imported:
   return { imported, own };
 }
 
-/** Every identifier the code mentions. */
+/** Every name the code refers to (not property names: `{ model: ... }`, `x.model`). */
 function mentioned(source: ts.SourceFile): Set<string> {
   const names = new Set<string>();
+  const isPropertyName = (node: ts.Identifier) => {
+    const p = node.parent;
+    return (
+      ((ts.isPropertyAssignment(p) || ts.isPropertyAccessExpression(p) || ts.isMethodDeclaration(p) || ts.isPropertySignature(p)) && p.name === node) ||
+      (ts.isBindingElement(p) && p.propertyName === node) ||
+      (ts.isQualifiedName(p) && p.right === node)
+    );
+  };
   const visit = (node: ts.Node) => {
-    if (ts.isIdentifier(node)) names.add(node.text);
+    if (ts.isIdentifier(node) && !isPropertyName(node)) names.add(node.text);
     ts.forEachChild(node, visit);
   };
   visit(source);
