@@ -121,7 +121,7 @@ describe("the tarballs installed with plain npm in a project outside the workspa
     }
     if (install.code !== 0) throw new Error(`npm install exited ${install.code ?? install.signal}:\n${install.output}`);
     const { bytes, packages: count } = nodeModulesFootprint(project);
-    console.log(`pack-install: npm ${npmVersion.join(".")} installed ${count} packages, node_modules ${(bytes / 1e6).toFixed(0)} MB, in ${seconds(started)} s`);
+    console.log(`pack-install: npm ${npmVersion.join(".")} installed ${count} packages, node_modules ${(bytes / 2 ** 20).toFixed(0)} MiB, in ${seconds(started)} s`);
   }, 620_000);
 
   const options = () => ({ cwd: project, env: userEnv(), timeoutMs: 120_000 });
