@@ -197,24 +197,26 @@ describe("the tarballs installed with plain npm in a project outside the workspa
     expect(maxAbsDiff(embedding, esm.targets[0]!)).toBeLessThan(1e-5);
   });
 
-  it("links the rge, rge-eval and rge-serve commands; rge-serve answers /v1/embeddings as the model does", async (context) => {
+  it("links the rge, rge-eval and rge-serve commands; rge-serve and rge serve answer /v1/embeddings as the model does", async (context) => {
     const inProcess = installed;
     if (unreachable || !inProcess) return context.skip();
     const bin = (name: string) => join(project, "node_modules", ".bin", name);
     expect(await runOk(bin("rge"), ["--help"], options())).toMatch(/rge pull/);
     expect(await runOk(bin("rge-eval"), ["--help"], options())).toMatch(/rge-eval --data/);
-    const served = await serveBundle(bin("rge-serve"), inProcess.bundleDir, options());
-    try {
-      const response = await fetch(`${served.url}/v1/embeddings`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ model: "rge", input: [DOCUMENTS[0]] }),
-      });
-      const body = (await response.json()) as { data: { embedding: number[] }[] };
-      expect(response.status).toBe(200);
-      expect(maxAbsDiff(body.data[0]!.embedding, inProcess.targets[0]!)).toBeLessThan(1e-5);
-    } finally {
-      await served.stop();
+    for (const command of [[bin("rge-serve")], [bin("rge"), "serve"]] as [string, ...string[]][]) {
+      const served = await serveBundle(command, inProcess.bundleDir, options());
+      try {
+        const response = await fetch(`${served.url}/v1/embeddings`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ model: "rge", input: [DOCUMENTS[0]] }),
+        });
+        const body = (await response.json()) as { data: { embedding: number[] }[] };
+        expect(response.status).toBe(200);
+        expect(maxAbsDiff(body.data[0]!.embedding, inProcess.targets[0]!)).toBeLessThan(1e-5);
+      } finally {
+        await served.stop();
+      }
     }
   });
 

@@ -1,12 +1,15 @@
 import { spawn } from "node:child_process";
 
-/** Starts `rge-serve <bundle> --port 0` and resolves with its address once it prints it; `stop` sends SIGTERM. */
+/**
+ * Starts `<command> ...<leading> <bundle> --port 0` (`rge-serve`, or `rge` with `serve`) and resolves with its address
+ * once it prints it; `stop` sends SIGTERM.
+ */
 export async function serveBundle(
-  command: string,
+  [command, ...leading]: [string, ...string[]],
   bundleDir: string,
   options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number },
 ): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(command, [bundleDir, "--port", "0"], { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, [...leading, bundleDir, "--port", "0"], { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
