@@ -14,9 +14,9 @@ export interface RationaleCallbackHandlerOptions extends BaseCallbackHandlerInpu
   /** Print each rationale: `true` for `console.log`, or a function that receives each formatted line. Default off. */
   print?: boolean | ((line: string) => void);
   /** Called with each rationale (awaited before the embed call returns). */
-  onRationale?: (record: RationaleRecord) => void | Promise<void>;
+  onRationale?: (record: RationaleRecord) => unknown;
   /** Called with each piece of a rationale while it is generated; `runId` tells concurrent rationales apart. */
-  onToken?: (piece: RationaleTokenEvent & { runId: string }) => void | Promise<void>;
+  onToken?: (piece: RationaleTokenEvent & { runId: string }) => unknown;
   /** Most records kept; the oldest are dropped first. Default 1000. */
   maxRecords?: number;
 }
