@@ -224,6 +224,9 @@ describe("the tarballs installed with plain npm in a project outside the workspa
     if (unreachable) context.skip();
     const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
     await runOk("node", [tsc, "-p", "tsconfig.json"], options());
+    // With skipLibCheck off, too: no third-party internals that fail a consumer's strict build (they did when core's
+    // declarations exposed @huggingface/transformers types).
+    await runOk("node", [tsc, "-p", "tsconfig.strict-libs.json"], options());
   });
 
   it.runIf(process.platform === "linux" && process.arch === "x64")(
