@@ -1,0 +1,24 @@
+import { demoModel } from "./demo-model.js";
+
+/** The bundle a runnable example uses, and whether it is the demo model. */
+export interface DemoExampleBundle {
+  dir: string;
+  demo: boolean;
+}
+
+/**
+ * The bundle given on the command line (or `$RGE_MODEL`), else the demo model, announced on stdout, so every
+ * example runs out of the box and shows real reasoning: a tiny RGE trained on two-step arithmetic.
+ *
+ * @example
+ * const bundle = await demoOrGivenBundle(process.argv[2]);
+ * await run(bundle.dir, bundle.demo ? arithmeticCorpus() : myCorpus());
+ */
+export async function demoOrGivenBundle(given: string | undefined = process.env.RGE_MODEL): Promise<DemoExampleBundle> {
+  if (given) return { dir: given, demo: false };
+  console.log(
+    "No bundle given: using the demo model, a 1M-parameter RGE trained on two-step arithmetic " +
+      '(it reasons about questions like "what is 37 plus 45 minus 21 ?" and nothing else).',
+  );
+  return { dir: await demoModel(), demo: true };
+}
