@@ -59,7 +59,7 @@ import os
 DIGITS = os.environ.get("DEMO_DIGITS") == "1"
 CLIP = float(os.environ.get("DEMO_CLIP", "1.0"))
 NCE_WEIGHT = float(os.environ.get("DEMO_NCE", "1.0"))
-OPERANDS = range(10, 100) if DIGITS else range(1, 100)  # A, B; C in 1..A+B-1 (10..A+B-10 with digits)
+OPERANDS = range(10, 50) if DIGITS else range(1, 100)  # A, B; C in 1..A+B-1 (10..A+B-10 with digits: all two-digit)
 CANDIDATES = range(0, 200)  # the candidate pool, in words
 HELDOUT_PAIR_FRACTION = 0.15
 HELDOUT_EVAL = 600  # held-out queries scored here and written for the JS mini benchmark
@@ -377,7 +377,7 @@ def schedule(step, total, warmup=50):
     return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
 
 
-def train(model, enc, triples, mode, steps, seed, log_every=50, self_steps=0):
+def train(model, enc, triples, mode, steps, seed, log_every=50, self_steps=0, monitor=None):
     """mode "rge": LM loss on the gold rationale + InfoNCE at <emb> after the gold rationale for `steps` steps, then
     `self_steps` steps with InfoNCE at <emb> after the model's own greedy rationale (LM loss still on the gold one);
     mode "direct": InfoNCE on query + <emb>. Returns the seconds each phase took."""
@@ -420,6 +420,10 @@ def train(model, enc, triples, mode, steps, seed, log_every=50, self_steps=0):
         optimizer.step()
         if step % log_every == 0 or step == total - 1:
             print(f"  [{mode}] step {step:4d}/{total}  lm {lm.item():.3f}  nce {nce.item():.3f}  {time.perf_counter() - started:6.1f} s", flush=True)
+        if monitor and (step + 1) % 100 == 0:
+            model.eval()
+            print(f"    held-out sample: {evaluate(model, enc, monitor, reasoning=mode == 'rge')}", flush=True)
+            model.train()
     seconds[phase] = time.perf_counter() - phase_start
     model.eval()
     return seconds
@@ -519,10 +523,11 @@ def main():
 
     print("training RGE (teacher-forced rationales, then the model's own)")
     check_fast_path(rge, enc, heldout[0])
-    rge_phases = train(rge, enc, train_triples, "rge", steps(RGE_TEACHER_STEPS), SEED + 1, self_steps=steps(RGE_SELF_STEPS))
+    monitor = heldout[-64:] if os.environ.get("DEMO_MONITOR") == "1" else None
+    rge_phases = train(rge, enc, train_triples, "rge", steps(RGE_TEACHER_STEPS), SEED + 1, self_steps=steps(RGE_SELF_STEPS), monitor=monitor)
     rge_seconds = sum(rge_phases.values())
     print("training the direct-embedding baseline")
-    direct_seconds = train(direct, enc, train_triples, "direct", steps(DIRECT_STEPS), SEED + 1)["direct"]
+    direct_seconds = train(direct, enc, train_triples, "direct", steps(DIRECT_STEPS), SEED + 1, monitor=monitor)["direct"]
 
     round_to_fp16(rge)
     round_to_fp16(direct)
