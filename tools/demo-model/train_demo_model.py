@@ -1,31 +1,37 @@
 """Trains the demo model: a tiny RGE (Qwen2_5_VLForConditionalGeneration, about 1M parameters) that really reasons.
 
-The task is two-step arithmetic, where writing the steps down is what makes the answer easy to embed:
+The task is two-hop lookup in a small synthetic world of 200 people, where each person has one friend and one
+teacher (two random permutations). Writing the first hop down is what makes the answer reachable:
 
-    query     "Describe and represent the following query for retrieval: what is 37 plus 45 minus 21 ?"
-    rationale "37 + 45 = 82 . 82 - 21 = 61 ." then <emb>
-    target    "Summarize the following passage in one word: sixty one"   (one of 199 candidates, 0..198 in words)
+    query     "Describe and represent the following query for retrieval: who is the friend of the teacher of maya ?"
+    rationale "the teacher of maya is omar . the friend of omar is lena ." then <emb>
+    target    "Summarize the following passage in one word: lena"        (one of 200 candidates: every name)
 
 The prompts are the library's default instructions, so `embedQueries([{ text }])` and `embedTargets([{ text }])`
 in @rge/core send exactly what the model was trained on.
 
-Two models of the same architecture, trained from the same seed:
+Training data: every one-hop question (all 400 facts: "who is the friend of maya ?") and 75% of the two-hop ones
+(800 in all: friend of friend, friend of teacher, teacher of friend, teacher of teacher). Held out: the other 25%
+of the two-hop questions. Each fact a held-out question needs was trained, but never that composition: a model
+that embeds directly has to compose the two facts inside one forward pass (which transformers are known to do
+badly for compositions they were not trained on); a model that reasons writes the first hop down and looks up the
+second.
+
+Two models of the same architecture, trained from the same seed on the same questions:
 
 - RGE, the paper's recipe: LM loss on the gold rationale ending in <emb>, plus in-batch InfoNCE (temperature 0.05,
   same-answer targets masked) between the query's <emb> state and the target's <emb> state. Phase 1 reads the
   query's <emb> state after the gold rationale (teacher forcing); phase 2 after the model's own greedy rationale,
   generated on the fly, because with teacher forcing the gold rationale already holds the answer and the
-  contrastive loss falls to ~0 without teaching the embedding to survive the model's own mistakes.
-- Direct: the baseline, query + <emb> with no rationale, InfoNCE only, trained for at least as long (wall clock).
+  contrastive loss falls to ~0 without teaching the embedding to rely on what the model itself writes.
+- Direct: the baseline, query + <emb> with no rationale, InfoNCE only, trained at least as long (wall clock).
 
-Held out: every query whose unordered operand pair {A, B} is in a held-out set of pairs (15% of them); no
-training query adds those two numbers, so the first step of each held-out rationale is an addition fact the model
-never saw. P@1 is measured on held-out queries against all 199 candidates, with weights rounded to fp16 as shipped.
+P@1 is measured on the held-out questions against all 200 candidates, with the weights rounded to fp16 as shipped.
 
 Writes examples/demo-model/model/: `checkpoint/` (the RGE model, fp16 safetensors, tokenizer, chat template,
 preprocessor and generation configs), `direct-baseline/` (the baseline, same files), `heldout.json` (the held-out
-queries the JS mini benchmark is built from) and `metrics.json` (P@1 figures, times, the script's sha256, the
-versions). Usage (from the repository root; 2 CPU threads, about 12 minutes):
+questions the JS mini benchmark is built from) and `metrics.json` (P@1 figures, times, the script's sha256, the
+versions). Usage (from the repository root; one CPU thread):
 
     python3.11 -m venv /tmp/venv-demo && /tmp/venv-demo/bin/pip install -r tools/demo-model/requirements-demo-model.txt
     /tmp/venv-demo/bin/python tools/demo-model/train_demo_model.py
@@ -47,32 +53,35 @@ import torch.nn.functional as F
 import transformers
 from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, pre_tokenizers
 from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration, Qwen2_5_VLProcessor, Qwen2TokenizerFast, Qwen2VLImageProcessor
-from transformers.cache_utils import DynamicCache
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "examples/demo-model/model"
 SEED = 20251121
 THREADS = 1  # torch on 2 shared cores: one thread ran faster than two here (and leaves a core to the others)
 
-# The task.
-import os
-DIGITS = os.environ.get("DEMO_DIGITS") == "1"
-CLIP = float(os.environ.get("DEMO_CLIP", "1.0"))
-NCE_WEIGHT = float(os.environ.get("DEMO_NCE", "1.0"))
-OPERANDS = range(10, 50) if DIGITS else range(1, 100)  # A, B; C in 1..A+B-1 (10..A+B-10 with digits: all two-digit)
-CANDIDATES = range(0, 200)  # the candidate pool, in words
-HELDOUT_PAIR_FRACTION = 0.15
-HELDOUT_EVAL = 600  # held-out queries scored here and written for the JS mini benchmark
+# The world and the questions.
+PEOPLE = """adam alan alex alice amy anna anne ben beth bill bob brad brian bruce carl carol chris clara claire colin
+craig dan dana david dean diana dora doug drew ed eddie edith elena eli ella emily emma eric erin eva evan fiona frank
+fred gary gemma george gina grace greg hank hannah harry hazel helen henry holly hugo ian ida igor iris isaac ivan jack
+jacob jade jake james jane jason jay jean jeff jenny jill joan joe joel john jonas josh joy juan judy julia june karen
+karl kate keith ken kevin kim kurt kyle lana laura leah leo leon lily linda lisa liam lola lucy luis luke lynn maria
+mark martin mary matt max maya megan mia mike mila molly mona nadia nancy nathan neil nick nina noah nora oliver olga
+omar oscar owen paul pedro penny peter phil quinn rachel ralph rita rob rosa ross ruby ruth ryan sally sam sara scott
+sean seth simon sofia sonia stan steve sue tara ted tess theo tina tom tony tyler uma vera victor vince viola wade walt
+wendy xavier yara yusuf zack zara zoe abby alma arlo bella cleo dina elsa enzo felix flora gus ines ivy rose nell""".split()
+RELATIONS = ["friend", "teacher"]
+HELDOUT_FRACTION = 0.25  # of the two-hop questions
 QUERY_INSTRUCTION = "Describe and represent the following query for retrieval:"
 TARGET_INSTRUCTION = "Summarize the following passage in one word:"
 
 # Training.
-BATCH = 128
-LR = 2e-3
+BATCH = 32
+LR = 3e-3
+CLIP = 10.0
 TEMPERATURE = 0.05
-RGE_TEACHER_STEPS = 700
-RGE_SELF_STEPS = 250
-DIRECT_STEPS = 1500  # set so that the baseline trains at least as long as RGE on this machine (checked, printed)
+RGE_TEACHER_STEPS = 500
+RGE_SELF_STEPS = 150
+DIRECT_STEPS = 2500  # cheaper steps (no rationale): about as long as RGE on this machine, or longer (checked, printed)
 MAX_NEW_TOKENS = 20
 
 # Qwen2.5-VL's chat template, as its tokenizer_config.json ships it.
@@ -98,25 +107,50 @@ SPECIALS = [
 ]
 EMB = "<emb>"
 
-ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
-TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 
 
-def in_words(n):
-    if n < 20:
-        return ONES[n]
-    if n < 100:
-        return TENS[n // 10] + ("" if n % 10 == 0 else " " + ONES[n % 10])
-    rest = n % 100
-    return ONES[n // 100] + " hundred" + ("" if rest == 0 else " " + in_words(rest))
+def make_world(rng):
+    """Each relation is a permutation of the people without fixed points: nobody is their own friend or teacher."""
+    world = {}
+    for relation in RELATIONS:
+        while True:
+            others = PEOPLE[:]
+            rng.shuffle(others)
+            if all(a != b for a, b in zip(PEOPLE, others)):
+                break
+        world[relation] = dict(zip(PEOPLE, others))
+    return world
 
 
-def query_text(a, b, c):
-    return f"what is {a} plus {b} minus {c} ?"
+def questions(world):
+    """Every question as (path, person): path ("friend", "teacher") asks for the friend of the teacher of person."""
+    one_hop = [((r,), p) for r in RELATIONS for p in PEOPLE]
+    two_hop = [((outer, inner), p) for outer in RELATIONS for inner in RELATIONS for p in PEOPLE]
+    return one_hop, two_hop
 
 
-def rationale_text(a, b, c):
-    return f"{a} + {b} = {a + b} . {a + b} - {c} = {a + b - c} ."
+def hops(world, question):
+    """The facts the rationale states, innermost first: [(relation, person, answer), ...]."""
+    path, person = question
+    out = []
+    for relation in reversed(path):
+        answer = world[relation][person]
+        out.append((relation, person, answer))
+        person = answer
+    return out
+
+
+def answer_of(world, question):
+    return hops(world, question)[-1][2]
+
+
+def query_text(question):
+    path, person = question
+    return "who is the " + " of the ".join(path) + f" of {person} ?"
+
+
+def rationale_text(world, question):
+    return " ".join(f"the {relation} of {person} is {answer} ." for relation, person, answer in hops(world, question))
 
 
 def user_turn(instruction, text):
@@ -129,18 +163,14 @@ def prompt(instruction, text):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Tokenizer: one token per word, number or punctuation mark; decoding joins them with spaces ("37 + 45 = 82 .").
+# Tokenizer: one token per word or punctuation mark; decoding joins them with spaces ("the friend of maya is omar .").
 
 
 def make_tokenizer():
-    words = set()
-    for text in [QUERY_INSTRUCTION, TARGET_INSTRUCTION, "system user assistant you are a helpful assistant .",
-                 query_text(1, 2, 3), rationale_text(1, 2, 3)] + [in_words(n) for n in CANDIDATES]:
-        words.update(w for w, _ in pre_tokenizers.Whitespace().pre_tokenize_str(text.lower()))
-    words -= {str(n) for n in range(1000)}
+    texts = [QUERY_INSTRUCTION, TARGET_INSTRUCTION, "system user assistant you are a helpful assistant .", "who is the of ?"]
+    words = {w for t in texts + RELATIONS + PEOPLE for w, _ in pre_tokenizers.Whitespace().pre_tokenize_str(t.lower())}
     vocab = {"[UNK]": 0}
-    numbers = [str(d) for d in range(10)] + [f"##{d}" for d in range(10)] if DIGITS else [str(n) for n in CANDIDATES]
-    for w in sorted(words) + numbers:
+    for w in sorted(words - set(PEOPLE)) + PEOPLE:
         vocab.setdefault(w, len(vocab))
     tok = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]", max_input_chars_per_word=100))
     tok.normalizer = normalizers.Lowercase()
@@ -194,56 +224,40 @@ def make_model(tokenizer):
     return model
 
 
+
 # ---------------------------------------------------------------------------------------------------------------
-# Data.
-
-
-def split_pairs(rng):
-    pairs = sorted({(min(a, b), max(a, b)) for a in OPERANDS for b in OPERANDS})
-    rng.shuffle(pairs)
-    held = set(pairs[: int(len(pairs) * HELDOUT_PAIR_FRACTION)])
-    return held
-
-
-def sample_triples(rng, n, held, want_held):
-    out = []
-    while len(out) < n:
-        a, b = rng.choice(OPERANDS), rng.choice(OPERANDS)
-        if ((min(a, b), max(a, b)) in held) != want_held:
-            continue
-        c = rng.randint(10, a + b - 10) if DIGITS else rng.randint(1, a + b - 1)
-        out.append((a, b, c))
-    return out
+# Token ids.
 
 
 class Encoder:
-    """Token ids of prompts, rationales and targets. Every number is one token, so all queries share one length; the
-    system turn and the instruction are a prefix shared by every query (and another by every target)."""
+    """Token ids of prompts, rationales and targets. The system turn and the instruction are a prefix shared by every
+    query (and another by every target), computed once per batch."""
 
-    def __init__(self, tokenizer):
+    def __init__(self, tokenizer, world):
         self.tok = tokenizer
+        self.world = world
         self.emb = tokenizer.convert_tokens_to_ids(EMB)
         self.pad = tokenizer.convert_tokens_to_ids("<|endoftext|>")
         self.cache = {}
-        self.query_prefix = common_prefix(self.ids(prompt(QUERY_INSTRUCTION, query_text(1, 2, 3))), self.ids(prompt(QUERY_INSTRUCTION, query_text(4, 5, 6))))
-        self.target_prefix = common_prefix(self.ids(prompt(TARGET_INSTRUCTION, in_words(0))), self.ids(prompt(TARGET_INSTRUCTION, in_words(198))))
+        self.query_prefix = common_prefix(self.ids(prompt(QUERY_INSTRUCTION, "who is a")), self.ids(prompt(QUERY_INSTRUCTION, "who is b")))
+        self.target_prefix = common_prefix(self.ids(prompt(TARGET_INSTRUCTION, "a")), self.ids(prompt(TARGET_INSTRUCTION, "b")))
 
     def ids(self, text):
         if text not in self.cache:
             self.cache[text] = self.tok(text, add_special_tokens=False)["input_ids"]
         return self.cache[text]
 
-    def query_prompt(self, t):
-        return self.ids(prompt(QUERY_INSTRUCTION, query_text(*t)))
+    def query_prompt(self, question):
+        return self.ids(prompt(QUERY_INSTRUCTION, query_text(question)))
 
-    def query_suffix(self, t):
-        return self.query_prompt(t)[len(self.query_prefix) :]
+    def query_suffix(self, question):
+        return self.query_prompt(question)[len(self.query_prefix) :]
 
-    def rationale(self, t):
-        return self.ids(rationale_text(*t)) + [self.emb]
+    def rationale(self, question):
+        return self.ids(rationale_text(self.world, question)) + [self.emb]
 
-    def target_suffix(self, y):
-        return self.ids(prompt(TARGET_INSTRUCTION, in_words(y)))[len(self.target_prefix) :] + [self.emb]
+    def target_suffix(self, person):
+        return self.ids(prompt(TARGET_INSTRUCTION, person))[len(self.target_prefix) :] + [self.emb]
 
 
 def common_prefix(a, b):
@@ -315,9 +329,18 @@ class FastDecoder:
 
     @torch.no_grad()
     def generate(self, prefix_ids, suffixes, emb_id, max_new_tokens=MAX_NEW_TOKENS):
-        """Greedy decoding until <emb> for prompts = prefix + suffix (the suffixes share a length), batched. Returns the
-        generated ids of each row and the normalized hidden state of its last generated token fed once more (the
-        reference's extra forward: the RGE query embedding)."""
+        """Greedy decoding until <emb> for prompts = prefix + suffix, batched by suffix length. Returns the generated
+        ids of each row and the normalized hidden state of its last generated token fed once more (the reference's
+        extra forward: the RGE query embedding)."""
+        generated, states = [None] * len(suffixes), [None] * len(suffixes)
+        for length in sorted({len(s) for s in suffixes}):
+            rows = [i for i, s in enumerate(suffixes) if len(s) == length]
+            g, h = self._generate(prefix_ids, [suffixes[i] for i in rows], emb_id, max_new_tokens)
+            for k, i in enumerate(rows):
+                generated[i], states[i] = g[k], h[k]
+        return generated, torch.stack(states)
+
+    def _generate(self, prefix_ids, suffixes, emb_id, max_new_tokens):
         n = len(suffixes)
         h, kv = self.forward(torch.tensor(suffixes), len(prefix_ids), self.prefix(prefix_ids))
         position = len(prefix_ids) + len(suffixes[0])
@@ -357,10 +380,10 @@ def info_nce(q, t, answers):
 
 
 @torch.no_grad()
-def check_fast_path(model, enc, triple):
+def check_fast_path(model, enc, question):
     """The fast decoder gives what the stock `model.model` forward gives (hidden state at <emb>, query and target)."""
     fast = FastDecoder(model)
-    for prefix, suffix in [(enc.query_prefix, enc.query_suffix(triple) + enc.rationale(triple)), (enc.target_prefix, enc.target_suffix(7))]:
+    for prefix, suffix in [(enc.query_prefix, enc.query_suffix(question) + enc.rationale(question)), (enc.target_prefix, enc.target_suffix("maya"))]:
         ours = fast.embed(prefix, [suffix], enc.pad)[0][0]
         full = torch.tensor([prefix + suffix])
         theirs = F.normalize(model.model(input_ids=full).last_hidden_state[0, -1], dim=-1)
@@ -377,13 +400,23 @@ def schedule(step, total, warmup=50):
     return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
 
 
-def train(model, enc, triples, mode, steps, seed, log_every=50, self_steps=0, monitor=None):
+def lm_loss(model, h, suffixes, rationales, ids):
+    """Next-token loss on each row's rationale and <emb> (rows = suffix + rationale, right-padded)."""
+    labels = torch.full_like(ids, -100)
+    for i, (s, r) in enumerate(zip(suffixes, rationales)):
+        labels[i, len(s) : len(s) + len(r)] = torch.tensor(r)
+    logits = model.lm_head(h[:, :-1])
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1))
+
+
+def train(model, enc, train_questions, mode, steps, seed, log_every=50, self_steps=0, monitor=None):
     """mode "rge": LM loss on the gold rationale + InfoNCE at <emb> after the gold rationale for `steps` steps, then
     `self_steps` steps with InfoNCE at <emb> after the model's own greedy rationale (LM loss still on the gold one);
     mode "direct": InfoNCE on query + <emb>. Returns the seconds each phase took."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
     fast = FastDecoder(model)
+    person_id = {p: i for i, p in enumerate(PEOPLE)}
     optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.01, betas=(0.9, 0.98))
     total = steps + self_steps
     seconds = {}
@@ -395,25 +428,23 @@ def train(model, enc, triples, mode, steps, seed, log_every=50, self_steps=0, mo
             phase, phase_start = "self_generated", time.perf_counter()
         for group in optimizer.param_groups:
             group["lr"] = LR * schedule(step, total)
-        batch = rng.sample(triples, BATCH)
-        answers = torch.tensor([a + b - c for a, b, c in batch])
-        t = fast.embed(enc.target_prefix, [enc.target_suffix(int(y)) for y in answers], enc.pad)[0]
+        batch = rng.sample(train_questions, BATCH)
+        answers = [answer_of(enc.world, x) for x in batch]
+        t = fast.embed(enc.target_prefix, [enc.target_suffix(a) for a in answers], enc.pad)[0]
         suffixes = [enc.query_suffix(x) for x in batch]
         if mode == "direct":
             q = fast.embed(enc.query_prefix, [s + [enc.emb] for s in suffixes], enc.pad)[0]
             lm = torch.zeros(())
         else:
-            q, h, ids = fast.embed(enc.query_prefix, [s + enc.rationale(x) for s, x in zip(suffixes, batch)], enc.pad)
-            start = len(suffixes[0])  # LM loss on the rationale and its <emb>
-            logits = model.lm_head(h[:, start - 1 : -1])
-            labels = ids[:, start:].masked_fill(ids[:, start:] == enc.pad, -100)
-            lm = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
+            rationales = [enc.rationale(x) for x in batch]
+            q, h, ids = fast.embed(enc.query_prefix, [s + r for s, r in zip(suffixes, rationales)], enc.pad)
+            lm = lm_loss(model, h, suffixes, rationales, ids)
             if phase == "self_generated":
                 generated, _ = fast.generate(enc.query_prefix, suffixes, enc.emb)
                 own = [s + g + ([] if g and g[-1] == enc.emb else [enc.emb]) for s, g in zip(suffixes, generated)]
                 q = fast.embed(enc.query_prefix, own, enc.pad)[0]
-        nce = info_nce(q, t, answers)
-        loss = lm + NCE_WEIGHT * nce
+        nce = info_nce(q, t, torch.tensor([person_id[a] for a in answers]))
+        loss = lm + nce
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP)
@@ -422,7 +453,7 @@ def train(model, enc, triples, mode, steps, seed, log_every=50, self_steps=0, mo
             print(f"  [{mode}] step {step:4d}/{total}  lm {lm.item():.3f}  nce {nce.item():.3f}  {time.perf_counter() - started:6.1f} s", flush=True)
         if monitor and (step + 1) % 100 == 0:
             model.eval()
-            print(f"    held-out sample: {evaluate(model, enc, monitor, reasoning=mode == 'rge')}", flush=True)
+            print(f"    held-out: {evaluate(model, enc, monitor, reasoning=mode == 'rge')}", flush=True)
             model.train()
     seconds[phase] = time.perf_counter() - phase_start
     model.eval()
@@ -435,23 +466,22 @@ def train(model, enc, triples, mode, steps, seed, log_every=50, self_steps=0, mo
 
 @torch.no_grad()
 def candidate_embeddings(model, enc):
-    return FastDecoder(model).embed(enc.target_prefix, [enc.target_suffix(y) for y in CANDIDATES], enc.pad)[0]
+    return FastDecoder(model).embed(enc.target_prefix, [enc.target_suffix(p) for p in PEOPLE], enc.pad)[0]
 
 
 @torch.no_grad()
-def evaluate(model, enc, triples, reasoning):
+def evaluate(model, enc, qs, reasoning):
     """P@1 over all candidates; with reasoning, also the share of rationales that are exactly the gold one."""
     fast = FastDecoder(model)
     cands = candidate_embeddings(model, enc)
-    answers = torch.tensor([a + b - c for a, b, c in triples])
-    suffixes = [enc.query_suffix(x) for x in triples]
+    answers = torch.tensor([PEOPLE.index(answer_of(enc.world, x)) for x in qs])
+    suffixes = [enc.query_suffix(x) for x in qs]
     if reasoning:
         generated, q = fast.generate(enc.query_prefix, suffixes, enc.emb)
-        right = sum(g == enc.rationale(x) for g, x in zip(generated, triples)) / len(triples)
+        right = sum(g == enc.rationale(x) for g, x in zip(generated, qs)) / len(qs)
     else:
         q = fast.embed(enc.query_prefix, [s + [enc.emb] for s in suffixes], enc.pad)[0]
-    predicted = torch.tensor(list(CANDIDATES))[(q @ cands.T).argmax(-1)]
-    result = {"p_at_1": round(float((predicted == answers).float().mean()), 4)}
+    result = {"p_at_1": round(float(((q @ cands.T).argmax(-1) == answers).float().mean()), 4)}
     if reasoning:
         result["rationales_right"] = round(right, 4)
     return result
@@ -473,78 +503,78 @@ def save(model, tokenizer, directory):
         (directory / extra).unlink(missing_ok=True)
 
 
-def check_reload(directory, enc, triple):
+def check_reload(directory, enc, question):
     """The checkpoint reloads with stock from_pretrained and generate(), and gives the rationale we measured."""
     model = Qwen2_5_VLForConditionalGeneration.from_pretrained(directory, torch_dtype=torch.float32).eval()
     processor = Qwen2_5_VLProcessor.from_pretrained(directory)
     text = processor.apply_chat_template(
-        [{"role": "user", "content": [{"type": "text", "text": user_turn(QUERY_INSTRUCTION, query_text(*triple))}]}],
+        [{"role": "user", "content": [{"type": "text", "text": user_turn(QUERY_INSTRUCTION, query_text(question))}]}],
         tokenize=False, add_generation_prompt=True,
     )
     inputs = processor(text=[text], return_tensors="pt")
-    assert inputs["input_ids"][0].tolist() == enc.query_prompt(triple), "processor prompt ids differ from training ids"
+    assert inputs["input_ids"][0].tolist() == enc.query_prompt(question), "processor prompt ids differ from training ids"
     out = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS)
     return processor.tokenizer.decode(out[0, inputs["input_ids"].shape[1] :], skip_special_tokens=False)
 
 
 def main():
-    global BATCH, LR, RGE_TEACHER_STEPS, RGE_SELF_STEPS, DIRECT_STEPS
+    global RGE_TEACHER_STEPS, RGE_SELF_STEPS, DIRECT_STEPS
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--scale", type=float, default=1.0, help="multiply every step count (0.05 for a smoke run)")
     parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--steps", type=int, nargs=3, metavar=("TEACHER", "SELF", "DIRECT"), help="step counts (experiments)")
-    parser.add_argument("--batch", type=int, default=BATCH)
-    parser.add_argument("--lr", type=float, default=LR)
+    parser.add_argument("--steps", type=int, nargs=3, metavar=("TEACHER", "SELF", "DIRECT"), help="step counts (for experiments)")
+    parser.add_argument("--monitor", action="store_true", help="print held-out P@1 every 100 steps")
     args = parser.parse_args()
-    BATCH, LR = args.batch, args.lr
     if args.steps:
         RGE_TEACHER_STEPS, RGE_SELF_STEPS, DIRECT_STEPS = args.steps
     torch.set_num_threads(THREADS)
     random.seed(SEED)
     np.random.seed(SEED)
     torch.manual_seed(SEED)
-    steps = lambda n: max(0, round(n * args.scale))
 
     rng = random.Random(SEED)
-    held = split_pairs(rng)
-    train_triples = sample_triples(rng, 200_000, held, want_held=False)
-    heldout = sample_triples(rng, HELDOUT_EVAL, held, want_held=True)
-    train_check = train_triples[:HELDOUT_EVAL]
+    world = make_world(rng)
+    one_hop, two_hop = questions(world)
+    rng.shuffle(two_hop)
+    held = int(len(two_hop) * HELDOUT_FRACTION)
+    heldout, train_questions = two_hop[:held], one_hop + two_hop[held:]
 
     tokenizer = make_tokenizer()
-    enc = Encoder(tokenizer)
-    print(f"vocabulary {len(tokenizer)} tokens; {len(held)} held-out operand pairs; query length {len(enc.query_prompt(heldout[0]))}")
+    enc = Encoder(tokenizer, world)
+    print(f"vocabulary {len(tokenizer)} tokens; {len(train_questions)} training questions, {len(heldout)} held out")
 
     torch.manual_seed(SEED)
     rge = make_model(tokenizer)
     torch.manual_seed(SEED)
     direct = make_model(tokenizer)
     print(f"parameters: {rge.num_parameters():,} (text decoder {rge.model.num_parameters():,})")
-
-    print("training RGE (teacher-forced rationales, then the model's own)")
     check_fast_path(rge, enc, heldout[0])
-    monitor = heldout[-64:] if os.environ.get("DEMO_MONITOR") == "1" else None
-    rge_phases = train(rge, enc, train_triples, "rge", steps(RGE_TEACHER_STEPS), SEED + 1, self_steps=steps(RGE_SELF_STEPS), monitor=monitor)
+
+    monitor = heldout if args.monitor else None
+    print("training RGE (teacher-forced rationales, then the model's own)")
+    rge_phases = train(rge, enc, train_questions, "rge", RGE_TEACHER_STEPS, SEED + 1, self_steps=RGE_SELF_STEPS, monitor=monitor)
     rge_seconds = sum(rge_phases.values())
     print("training the direct-embedding baseline")
-    direct_seconds = train(direct, enc, train_triples, "direct", steps(DIRECT_STEPS), SEED + 1, monitor=monitor)["direct"]
+    direct_seconds = train(direct, enc, train_questions, "direct", DIRECT_STEPS, SEED + 1, monitor=monitor)["direct"]
 
     round_to_fp16(rge)
     round_to_fp16(direct)
+    trained_two_hop = two_hop[held:]
     metrics = {
         "rge": {
             "heldout_reasoning": evaluate(rge, enc, heldout, reasoning=True),
             "heldout_no_reasoning": evaluate(rge, enc, heldout, reasoning=False),
-            "train_reasoning": evaluate(rge, enc, train_check, reasoning=True),
+            "train_reasoning": evaluate(rge, enc, trained_two_hop, reasoning=True),
+            "one_hop_reasoning": evaluate(rge, enc, one_hop, reasoning=True),
             "train_seconds": round(rge_seconds, 1),
             "phase_seconds": {k: round(v, 1) for k, v in rge_phases.items()},
-            "steps": {"teacher_forced": steps(RGE_TEACHER_STEPS), "self_generated": steps(RGE_SELF_STEPS)},
+            "steps": {"teacher_forced": RGE_TEACHER_STEPS, "self_generated": RGE_SELF_STEPS},
         },
         "direct": {
             "heldout": evaluate(direct, enc, heldout, reasoning=False),
-            "train": evaluate(direct, enc, train_check, reasoning=False),
+            "train": evaluate(direct, enc, trained_two_hop, reasoning=False),
+            "one_hop": evaluate(direct, enc, one_hop, reasoning=False),
             "train_seconds": round(direct_seconds, 1),
-            "steps": steps(DIRECT_STEPS),
+            "steps": DIRECT_STEPS,
         },
     }
     if direct_seconds < rge_seconds:
@@ -556,29 +586,26 @@ def main():
     save(rge, tokenizer, args.out / "checkpoint")
     save(direct, tokenizer, args.out / "direct-baseline")
     sample = check_reload(args.out / "checkpoint", enc, heldout[0])
-    print(f"reloaded with from_pretrained + generate(): {query_text(*heldout[0])!r} -> {sample!r}")
+    print(f"reloaded with from_pretrained + generate(): {query_text(heldout[0])!r} -> {sample!r}")
 
     (args.out / "heldout.json").write_text(json.dumps({
-        "description": "Held-out queries of the demo model (operand pairs never added in training), as (a, b, c): 'what is a plus b minus c ?', answer a + b - c.",
+        "description": "The held-out two-hop questions of the demo model: each fact they need was trained, never the composition.",
         "query_instruction": QUERY_INSTRUCTION,
         "target_instruction": TARGET_INSTRUCTION,
-        "candidates": [in_words(n) for n in CANDIDATES],
-        "queries": [{"text": query_text(*t), "rationale": rationale_text(*t), "answer": in_words(t[0] + t[1] - t[2])} for t in heldout],
+        "candidates": PEOPLE,
+        "queries": [{"text": query_text(x), "rationale": rationale_text(world, x), "answer": answer_of(world, x)} for x in heldout],
     }, indent=1) + "\n")
-    script = Path(__file__).read_bytes()
-    report = {
-        "script_sha256": hashlib.sha256(script).hexdigest(),
+    (args.out / "metrics.json").write_text(json.dumps({
+        "script_sha256": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
         "seed": SEED,
-        "scale": args.scale,
         "threads": THREADS,
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "tokenizers": tokenizers.__version__},
         "parameters": rge.num_parameters(),
         "heldout_queries": len(heldout),
-        "candidates": len(CANDIDATES),
+        "candidates": len(PEOPLE),
         "max_new_tokens": MAX_NEW_TOKENS,
         **metrics,
-    }
-    (args.out / "metrics.json").write_text(json.dumps(report, indent=1) + "\n")
+    }, indent=1) + "\n")
     print(json.dumps(metrics, indent=1))
 
 

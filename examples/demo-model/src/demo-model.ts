@@ -31,8 +31,8 @@ export function demoCheckpointDir(name: DemoModelName = "rge"): string {
  *
  * @example
  * const model = await loadRgeModel(await demoModel());
- * const [q] = await model.embedQueries([{ text: "what is 37 plus 45 minus 21 ?" }]);
- * console.log(q.rationale); // "37 + 45 = 82 . 82 - 21 = 61 ."
+ * const [q] = await model.embedQueries([{ text: "who is the friend of the teacher of maya ?" }]);
+ * console.log(q.rationale); // "the teacher of maya is … . the friend of … is … ."
  */
 export async function demoModel(options: DemoModelOptions = {}): Promise<string> {
   const checkpoint = demoCheckpointDir(options.name ?? "rge");

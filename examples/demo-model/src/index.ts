@@ -1,5 +1,6 @@
 /**
- * The demo model: a tiny RGE trained by tools/demo-model/train_demo_model.py on two-step arithmetic, committed as a
+ * The demo model: a tiny RGE trained by tools/demo-model/train_demo_model.py on two-hop questions about a
+ * made-up world of 200 people, committed as a
  * Hugging Face checkpoint and converted into a bundle at first use. The examples run it by default.
  */
 export { DEMO_MODEL_DIR, demoCheckpointDir, demoModel, type DemoModelName, type DemoModelOptions } from "./demo-model.js";

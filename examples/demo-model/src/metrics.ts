@@ -19,11 +19,11 @@ export interface DemoMetrics {
   direct: { heldout: DemoScore; train: DemoScore; train_seconds: number };
 }
 
-/** The held-out queries the script scored (`model/heldout.json`): no training query adds the same two numbers. */
+/** The held-out questions the script scored (`model/heldout.json`): each fact they need was trained, never the chain. */
 export interface DemoHeldout {
   query_instruction: string;
   target_instruction: string;
-  /** Every candidate answer, in words: the pool each query is ranked against. */
+  /** Every candidate answer: the pool each query is ranked against. */
   candidates: string[];
   queries: { text: string; rationale: string; answer: string }[];
 }

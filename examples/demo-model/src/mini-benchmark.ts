@@ -4,7 +4,7 @@ import { parquetWriteFile } from "hyparquet-writer";
 import { demoHeldout } from "./metrics.js";
 
 /** The subset name of the mini benchmark (outside MMEB's 36: rge-eval scores it and leaves it out of the groups). */
-export const DEMO_SUBSET = "DemoArithmetic";
+export const DEMO_SUBSET = "DemoTwoHop";
 
 /** One row as MMEB-eval publishes them: the query, and its candidates with the positive first. */
 export interface DemoBenchmarkRow {
@@ -15,8 +15,8 @@ export interface DemoBenchmarkRow {
 }
 
 /**
- * The held-out queries as MMEB rows: the query with the library's default query instruction, and every candidate
- * answer (the positive first) with the default target instruction, so the prompts are those of training.
+ * The held-out questions as MMEB rows: the question with the library's default query instruction, and every
+ * candidate (the positive first) with the default target instruction, so the prompts are those of training.
  */
 export function demoBenchmarkRows(limit?: number): DemoBenchmarkRow[] {
   const heldout = demoHeldout();
@@ -37,12 +37,12 @@ const list = (name: string) => [
 ];
 
 /**
- * Writes the mini benchmark in the layout `rge-eval --data` reads: `<dataDir>/DemoArithmetic/test-00000-of-00001.parquet`
+ * Writes the mini benchmark in the layout `rge-eval --data` reads: `<dataDir>/DemoTwoHop/test-00000-of-00001.parquet`
  * (no images: pass any folder as `--images`). Returns the parquet file's path.
  *
  * @example
  * writeDemoBenchmark("./demo-mmeb");
- * // npx rge-eval --data ./demo-mmeb --images ./demo-mmeb --model <bundle> --subsets DemoArithmetic --reasoning both
+ * // npx rge-eval --data ./demo-mmeb --images ./demo-mmeb --model <bundle> --subsets DemoTwoHop --reasoning both
  */
 export function writeDemoBenchmark(dataDir: string, limit?: number): string {
   const rows = demoBenchmarkRows(limit);

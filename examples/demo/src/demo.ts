@@ -55,10 +55,10 @@ export async function demoQueries(): Promise<{ label: string; input: RgeInput }[
 export const MIXED_CORPUS: DemoCorpus = { documents: demoDocuments, queries: demoQueries };
 
 /**
- * For the demo model (a tiny RGE trained on two-step arithmetic): every answer it can give, in words, as the
- * documents, and the first held-out questions of its training run (no training question added the same two numbers).
+ * For the demo model (a tiny RGE that answers two-hop questions about 200 made-up people): every person as a
+ * document, and the first held-out questions of its training run (each fact they need was trained, never the chain).
  */
-export const ARITHMETIC_CORPUS: DemoCorpus = {
+export const DEMO_MODEL_CORPUS: DemoCorpus = {
   documents: async () => demoHeldout().candidates.map((answer) => ({ label: answer, input: { text: answer } })),
   queries: async () => demoHeldout().queries.slice(0, 3).map((q) => ({ label: q.text, input: { text: q.text } })),
 };

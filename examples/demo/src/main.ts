@@ -1,5 +1,5 @@
 /**
- * The RGE demo: `npm run demo` (the demo model, a tiny RGE trained on two-step arithmetic, converted from its
+ * The RGE demo: `npm run demo` (the demo model, a tiny RGE trained on two-hop questions about a small made-up world, converted from its
  * committed checkpoint on first use), `npm run demo -- MCG-NJU/RGE` (the released
  * model, downloaded and converted into the cache on first use) or `npm run demo -- <bundle-dir>` (a bundle made by
  * `rge convert`). Options: `--device cpu|cuda|webgpu|auto`, `--dtype fp32|fp16|q8|q4`.
@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { isHubId, type PullProgress, type RgeDevice, type RgeDtype } from "@rge/core";
 import { demoOrGivenBundle } from "@rge/example-demo-model";
-import { ARITHMETIC_CORPUS, formatDemo, MIXED_CORPUS, runDemo } from "./demo.js";
+import { DEMO_MODEL_CORPUS, formatDemo, MIXED_CORPUS, runDemo } from "./demo.js";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -29,6 +29,6 @@ const options = {
   ...(values.dtype ? { dtype: values.dtype as RgeDtype } : {}),
   ...(values["max-new-tokens"] ? { maxNewTokens: Number(values["max-new-tokens"]) } : {}),
 };
-const results = await runDemo(dir, options, bundle.demo ? ARITHMETIC_CORPUS : MIXED_CORPUS);
+const results = await runDemo(dir, options, bundle.demo ? DEMO_MODEL_CORPUS : MIXED_CORPUS);
 console.log(formatDemo(results, bundle.demo ? 3 : Infinity));
 console.log(`\nDone in ${((performance.now() - t0) / 1000).toFixed(2)} s.`);
