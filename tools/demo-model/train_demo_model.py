@@ -76,8 +76,10 @@ TARGET_INSTRUCTION = "Summarize the following passage in one word:"
 
 # Training.
 BATCH = 32
-LR = 3e-3
-CLIP = 10.0
+# Learning rate and gradient clipping per model: at RGE's settings the baseline's InfoNCE stayed near chance for
+# 1,700 steps, at these it learns its training questions.
+LR = {"rge": 3e-3, "direct": 1e-3}
+CLIP = {"rge": 10.0, "direct": 1.0}
 TEMPERATURE = 0.05
 RGE_TEACHER_STEPS = 500
 RGE_SELF_STEPS = 150
@@ -107,6 +109,9 @@ SPECIALS = [
 ]
 EMB = "<emb>"
 
+
+# ---------------------------------------------------------------------------------------------------------------
+# The world and its questions.
 
 
 def make_world(rng):
@@ -417,7 +422,7 @@ def train(model, enc, train_questions, mode, steps, seed, log_every=50, self_ste
     rng = random.Random(seed)
     fast = FastDecoder(model)
     person_id = {p: i for i, p in enumerate(PEOPLE)}
-    optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.01, betas=(0.9, 0.98))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=LR[mode], weight_decay=0.01, betas=(0.9, 0.98))
     total = steps + self_steps
     seconds = {}
     phase, phase_start, started = ("teacher_forced" if mode == "rge" else "direct"), time.perf_counter(), time.perf_counter()
@@ -427,7 +432,7 @@ def train(model, enc, train_questions, mode, steps, seed, log_every=50, self_ste
             seconds[phase] = time.perf_counter() - phase_start
             phase, phase_start = "self_generated", time.perf_counter()
         for group in optimizer.param_groups:
-            group["lr"] = LR * schedule(step, total)
+            group["lr"] = LR[mode] * schedule(step, total)
         batch = rng.sample(train_questions, BATCH)
         answers = [answer_of(enc.world, x) for x in batch]
         t = fast.embed(enc.target_prefix, [enc.target_suffix(a) for a in answers], enc.pad)[0]
@@ -447,7 +452,7 @@ def train(model, enc, train_questions, mode, steps, seed, log_every=50, self_ste
         loss = lm + nce
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP[mode])
         optimizer.step()
         if step % log_every == 0 or step == total - 1:
             print(f"  [{mode}] step {step:4d}/{total}  lm {lm.item():.3f}  nce {nce.item():.3f}  {time.perf_counter() - started:6.1f} s", flush=True)
