@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "@rge/core/testing";
@@ -23,6 +24,13 @@ function rgeEval(data: string, model: string, reasoning: "on" | "off" | "both", 
 }
 
 describe("the demo model on its held-out mini benchmark, through rge-eval", () => {
+  it("was written by the committed training script (retrain after changing it)", () => {
+    const script = readFileSync(join(import.meta.dirname, "..", "tools", "demo-model", "train_demo_model.py"));
+    expect(createHash("sha256").update(script).digest("hex"), "tools/demo-model/train_demo_model.py changed: retrain the demo model").toBe(
+      demoMetrics().script_sha256,
+    );
+  });
+
   it("reasons its way past the same architecture trained to embed directly, by the margin the training script measured", async () => {
     const script = demoMetrics();
     const data = join(tmp.dir, "data");

@@ -18,7 +18,7 @@ export interface DemoExampleBundle {
 export async function demoOrGivenBundle(given: string | undefined = process.env.RGE_MODEL): Promise<DemoExampleBundle> {
   if (given) return { dir: given, demo: false };
   console.log(
-    "No bundle given: using the demo model, a 1M-parameter RGE trained on two-hop questions about 200 made-up people " +
+    "No bundle given: using the demo model, a 1.3M-parameter RGE trained on two-hop questions about 200 made-up people " +
       '(it reasons about questions like "who is the friend of the teacher of maya ?" and nothing else).',
   );
   return { dir: await demoModel(), demo: true };
