@@ -45,6 +45,6 @@ describe("example: multimodal-chatbot", () => {
     expect(out.match(/^bot: \(offline model\)/gm)).toHaveLength(2);
     // The demo model knows its people: the question it reasons about gets the right person first.
     expect(out).toContain(question.rationale);
-    expect(out).toMatch(new RegExp(`^bot: \\(offline model\\) The best match is people/${question.answer} `, "m"));
+    expect(out).toMatch(new RegExp(`^bot: \\(offline model\\) The best match is people/${question.answer}\\b`, "m"));
   });
 });
