@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { runDemo } from "@rge/example-demo";
 import { tempDir, writeTinyBundle } from "@rge/core/testing";
+import { demoHeldout } from "@rge/example-demo-model";
 import { afterAll, describe, expect, it } from "vitest";
 
 const tmp = tempDir();
@@ -21,16 +22,22 @@ describe("demo", () => {
     }
   });
 
-  it("runs from the command line on the tiny model and prints rationales and rankings", () => {
+  it("runs from the command line on the demo model: readable rationales, and the right answer ranked first", () => {
     const demoDir = join(import.meta.dirname, "..", "examples", "demo");
     const out = execFileSync(process.execPath, [join(demoDir, "node_modules", "tsx", "dist", "cli.mjs"), "--conditions=@rge/source", "src/main.ts"], {
       cwd: demoDir,
       encoding: "utf8",
       env: { ...process.env, RGE_MODEL: "" },
     });
-    expect(out).toMatch(/tiny random-weight RGE model/);
+    expect(out).toMatch(/using the demo model/);
     expect(out.match(/^Query: /gm)).toHaveLength(3);
-    expect(out.match(/rationale \(\d+ tokens, stopped by (emb|maxNewTokens)\)/g)).toHaveLength(3);
-    expect(out).toMatch(/ 6\. -?\d\.\d{4} {2}/);
+    for (const q of demoHeldout().queries.slice(0, 3)) {
+      // The rationale is the gold one, read as text (words joined by spaces), and the answer it reaches ranks first.
+      const block = out.slice(out.indexOf(`Query: ${q.text}\n`)).split("\n");
+      expect(block[1]).toMatch(/^ {2}rationale \(\d+ tokens, stopped by emb\): /);
+      expect(block[1]!.slice(block[1]!.indexOf(": ") + 2)).toBe(JSON.stringify(q.rationale));
+      expect(block[2]).toMatch(/^ {2}1\. \d\.\d{4} {2}/);
+      expect(block[2]!.split("  ").at(-1)).toBe(q.answer);
+    }
   });
 });

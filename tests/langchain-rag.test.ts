@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { tempDir, writeTinyBundle } from "@rge/core/testing";
+import { demoHeldout } from "@rge/example-demo-model";
 import { runRag } from "@rge/example-langchain-rag";
 import { afterAll, describe, expect, it } from "vitest";
 
@@ -22,16 +23,20 @@ describe("example: langchain-rag", () => {
     expect(lines.filter((l) => l.startsWith("[rge] "))).toHaveLength(3);
   });
 
-  it("runs from the command line on the tiny model", () => {
+  it("runs from the command line on the demo model, whose rationales reach the right person", () => {
     const dir = join(import.meta.dirname, "..", "examples", "langchain-rag");
-    const out = execFileSync(process.execPath, [join(dir, "node_modules", "tsx", "dist", "cli.mjs"), "--conditions=@rge/source", "src/main.ts", "--max-new-tokens", "24"], {
+    const out = execFileSync(process.execPath, [join(dir, "node_modules", "tsx", "dist", "cli.mjs"), "--conditions=@rge/source", "src/main.ts"], {
       cwd: dir,
       encoding: "utf8",
       env: { ...process.env, RGE_MODEL: "" },
     });
-    expect(out).toMatch(/tiny random-weight RGE model/);
+    expect(out).toMatch(/using the demo model/);
     expect(out.match(/^Question: /gm)).toHaveLength(3);
     expect(out.match(/^\[rge\] /gm)).toHaveLength(3);
-    expect(out.match(/^Answer: \(offline model\)/gm)).toHaveLength(3);
+    for (const q of demoHeldout().queries.slice(0, 3)) {
+      expect(out).toContain(`Question: ${q.text}\n`);
+      expect(out).toContain(q.rationale);
+      expect(out).toMatch(new RegExp(`^Answer: \\(offline model\\) The best match is people/${q.answer} `, "m"));
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { tempDir, writeTinyBundle } from "@rge/core/testing";
+import { demoHeldout } from "@rge/example-demo-model";
 import { runLlamaIndexExample } from "@rge/example-llamaindex";
 import { afterAll, describe, expect, it, vi } from "vitest";
 
@@ -28,16 +29,19 @@ describe("LlamaIndex example", () => {
     }
   });
 
-  it("runs from the command line on the tiny model", () => {
+  it("runs from the command line on the demo model: the gold rationale, and the right person first", () => {
     const exampleDir = join(import.meta.dirname, "..", "examples", "llamaindex");
     const out = execFileSync(process.execPath, [join(exampleDir, "node_modules", "tsx", "dist", "cli.mjs"), "--conditions=@rge/source", "src/main.ts"], {
       cwd: exampleDir,
       encoding: "utf8",
       env: { ...process.env, RGE_MODEL: "" },
     });
-    expect(out).toMatch(/tiny random-weight RGE model/);
+    expect(out).toMatch(/using the demo model/);
     expect(out.match(/^Query: /gm)).toHaveLength(3);
-    expect(out.match(/rationale \(stopped by (emb|maxNewTokens)\)/g)).toHaveLength(3);
-    expect(out).toMatch(/ 6\. -?\d\.\d{4} {2}(image|text): /);
+    for (const q of demoHeldout().queries.slice(0, 3)) {
+      const block = out.slice(out.indexOf(`Query: ${q.text}\n`)).split("\n");
+      expect(block[1]).toBe(`  rationale (stopped by emb): ${JSON.stringify(q.rationale)}`);
+      expect(block[2]).toMatch(new RegExp(`^  1\\. \\d\\.\\d{4}  text: ${q.answer}$`));
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { tempDir, writeTinyBundle } from "@rge/core/testing";
+import { demoHeldout } from "@rge/example-demo-model";
 import { assetPath } from "@rge/example-langchain-rag";
 import { parseTurn, runChatbot } from "@rge/example-multimodal-chatbot";
 import { afterAll, describe, expect, it } from "vitest";
@@ -29,16 +30,21 @@ describe("example: multimodal-chatbot", () => {
     expect(parseTurn("  just words ")).toEqual({ text: "just words" });
   });
 
-  it("runs from the command line with turns on standard input", () => {
-    const input = `What fruit is this? @${assetPath("red-apple")}\nAnd the sky?\n`;
-    const out = execFileSync(process.execPath, [join(chatbotDir, "node_modules", "tsx", "dist", "cli.mjs"), "--conditions=@rge/source", "src/main.ts", "--max-new-tokens", "24"], {
+  it("runs from the command line with turns on standard input, on the demo model", () => {
+    const question = demoHeldout().queries[0]!;
+    const input = `${question.text}\nWhat fruit is this? @${assetPath("red-apple")}\n`;
+    const out = execFileSync(process.execPath, [join(chatbotDir, "node_modules", "tsx", "dist", "cli.mjs"), "--conditions=@rge/source", "src/main.ts"], {
       cwd: chatbotDir,
       encoding: "utf8",
       input,
       env: { ...process.env, RGE_MODEL: "" },
     });
+    expect(out).toMatch(/using the demo model/);
     expect(out.match(/^you: /gm)).toHaveLength(2);
     expect(out).toMatch(/^you: What fruit is this\? \[image: .*red-apple\.svg\]$/m);
     expect(out.match(/^bot: \(offline model\)/gm)).toHaveLength(2);
+    // The demo model knows its people: the question it reasons about gets the right person first.
+    expect(out).toContain(question.rationale);
+    expect(out).toMatch(new RegExp(`^bot: \\(offline model\\) The best match is people/${question.answer}\\b`, "m"));
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dot, loadRgeModel, type LoadRgeModelOptions, type RgeInput } from "@rge/core";
+import { demoHeldout } from "@rge/example-demo-model";
 import sharp from "sharp";
 
 const assets = join(dirname(fileURLToPath(import.meta.url)), "..", "assets");
@@ -24,7 +25,13 @@ export interface DemoResult {
   ranking: { label: string; score: number }[];
 }
 
-/** The demo corpus: text passages and pictures, embedded as RGE targets. */
+/** What the demo ranks: documents (embedded as RGE targets) and queries (embedded with reasoning). */
+export interface DemoCorpus {
+  documents(): Promise<DemoDocument[]>;
+  queries(): Promise<{ label: string; input: RgeInput }[]>;
+}
+
+/** The demo corpus for a general RGE model: text passages and pictures, embedded as RGE targets. */
 export async function demoDocuments(): Promise<DemoDocument[]> {
   return [
     { label: "text: apples", input: { text: "Apples are round fruits, usually red or green, that grow on trees." } },
@@ -44,15 +51,27 @@ export async function demoQueries(): Promise<{ label: string; input: RgeInput }[
   ];
 }
 
+/** Text passages and pictures, with questions about them: for the released model or any general RGE bundle. */
+export const MIXED_CORPUS: DemoCorpus = { documents: demoDocuments, queries: demoQueries };
+
+/**
+ * For the demo model (a tiny RGE that answers two-hop questions about 200 made-up people): every person as a
+ * document, and the first held-out questions of its training run (each fact they need was trained, never the chain).
+ */
+export const DEMO_MODEL_CORPUS: DemoCorpus = {
+  documents: async () => demoHeldout().candidates.map((answer) => ({ label: answer, input: { text: answer } })),
+  queries: async () => demoHeldout().queries.slice(0, 3).map((q) => ({ label: q.text, input: { text: q.text } })),
+};
+
 /**
  * Embeds the demo queries with reasoning, the documents without, and ranks the documents for each query
  * by cosine similarity.
  */
-export async function runDemo(bundleDir: string, options: LoadRgeModelOptions = {}): Promise<DemoResult[]> {
+export async function runDemo(bundleDir: string, options: LoadRgeModelOptions = {}, corpus: DemoCorpus = MIXED_CORPUS): Promise<DemoResult[]> {
   const model = await loadRgeModel(bundleDir, options);
   try {
-    const documents = await demoDocuments();
-    const queries = await demoQueries();
+    const documents = await corpus.documents();
+    const queries = await corpus.queries();
     const docEmbeddings = await model.embedTargets(documents.map((d) => d.input));
     const queryEmbeddings = await model.embedQueries(queries.map((q) => q.input));
     return queries.map((q, i) => {
@@ -67,12 +86,14 @@ export async function runDemo(bundleDir: string, options: LoadRgeModelOptions = 
   }
 }
 
-export function formatDemo(results: DemoResult[]): string {
+/** The results as text: each query, its rationale, and the first `top` documents (default all) with their scores. */
+export function formatDemo(results: DemoResult[], top = Infinity): string {
   const lines: string[] = [];
   for (const r of results) {
     lines.push(`\nQuery: ${r.query}`);
     lines.push(`  rationale (${r.generatedTokens} tokens, stopped by ${r.stoppedBy}): ${JSON.stringify(r.rationale)}`);
-    r.ranking.forEach((d, k) => lines.push(`  ${k + 1}. ${d.score.toFixed(4)}  ${d.label}`));
+    r.ranking.slice(0, top).forEach((d, k) => lines.push(`  ${k + 1}. ${d.score.toFixed(4)}  ${d.label}`));
+    if (r.ranking.length > top) lines.push(`  … ${r.ranking.length - top} more`);
   }
   return lines.join("\n");
 }

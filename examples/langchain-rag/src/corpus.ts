@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Document } from "@langchain/core/documents";
+import type { RgeQuery } from "@rge/langchain";
+import { demoHeldout } from "@rge/example-demo-model";
 import sharp from "sharp";
 
 const assets = join(dirname(fileURLToPath(import.meta.url)), "..", "assets");
@@ -30,4 +32,14 @@ export async function exampleCorpus(): Promise<Document[]> {
     new Document({ id: "night-sky", pageContent: "", metadata: { source: "night-sky.svg", image: await picture("night-sky") } }),
     new Document({ id: "bar-chart", pageContent: "", metadata: { source: "bar-chart.svg", image: await picture("bar-chart") } }),
   ];
+}
+
+/** For the demo model (a tiny RGE that answers two-hop questions about 200 made-up people): one document per person. */
+export function demoModelCorpus(): Document[] {
+  return demoHeldout().candidates.map((name) => new Document({ id: name, pageContent: name, metadata: { source: `people/${name}` } }));
+}
+
+/** The first held-out questions of the demo model's training run (each fact was trained, never the chain). */
+export function demoModelQuestions(): { label: string; query: RgeQuery }[] {
+  return demoHeldout().queries.slice(0, 3).map((q) => ({ label: q.text, query: q.text }));
 }

@@ -1,3 +1,3 @@
 export { runRag, exampleQuestions, type RagAnswer, type RagOptions } from "./rag.js";
-export { exampleCorpus, assetPath, pngBytes } from "./corpus.js";
+export { exampleCorpus, assetPath, pngBytes, demoModelCorpus, demoModelQuestions } from "./corpus.js";
 export { OfflineChatModel } from "./offline-chat-model.js";

@@ -17,6 +17,8 @@ export interface RagOptions {
   maxNewTokens?: number;
   /** Questions to ask. Default: {@link exampleQuestions}. */
   questions?: { label: string; query: RgeQuery }[];
+  /** Documents to index. Default: {@link exampleCorpus}. */
+  corpus?: DocumentInterface[];
 }
 
 export interface RagAnswer {
@@ -54,7 +56,7 @@ export async function runRag(bundleDir: string, options: RagOptions = {}): Promi
   const print = options.print ?? ((line: string) => console.log(line));
   const embeddings = new RgeEmbeddings({ model: bundleDir, ...(options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {}) });
   try {
-    const retriever = await RgeRetriever.fromDocuments(await exampleCorpus(), { embeddings, k: 3 });
+    const retriever = await RgeRetriever.fromDocuments(options.corpus ?? (await exampleCorpus()), { embeddings, k: 3 });
     const prompt = ChatPromptTemplate.fromMessages([
       ["system", "Answer the question from the numbered sources. Cite the source you use."],
       ["human", "Sources:\n{context}\n\nQuestion: {question}"],

@@ -1,6 +1,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { LoadRgeModelOptions } from "@rge/core";
+import { demoHeldout } from "@rge/example-demo-model";
 import { RATIONALE_METADATA_KEYS, RgeLlamaEmbedding, RgeLlamaRetriever } from "@rge/llamaindex";
 import {
   Document,
@@ -40,6 +41,24 @@ export function exampleQueries(): { label: string; query: MessageContent }[] {
   ];
 }
 
+/** For the demo model (a tiny RGE that answers two-hop questions about 200 made-up people): one document per person. */
+export function demoModelDocuments(): Document[] {
+  return demoHeldout().candidates.map((name) => new Document({ text: name, metadata: { label: `text: ${name}` }, ...labelled }));
+}
+
+/** The first held-out questions of the demo model's training run (each fact was trained, never the chain). */
+export function demoModelQueries(): { label: string; query: MessageContent }[] {
+  return demoHeldout().queries.slice(0, 3).map((q) => ({ label: q.text, query: q.text }));
+}
+
+/** What the example indexes and asks. */
+export interface ExampleCorpus {
+  documents: Document[];
+  queries: { label: string; query: MessageContent }[];
+  /** How many hits to show per query. Default: every document. */
+  topK?: number;
+}
+
 export interface ExampleResult {
   query: string;
   rationale: string;
@@ -51,7 +70,11 @@ export interface ExampleResult {
  * Builds a `VectorStoreIndex` over the corpus with RGE as LlamaIndex's embedding model (text and image
  * vector stores) and retrieves with `RgeLlamaRetriever`, which ranks text and image nodes together.
  */
-export async function runLlamaIndexExample(bundleDir: string, options: LoadRgeModelOptions = {}): Promise<ExampleResult[]> {
+export async function runLlamaIndexExample(
+  bundleDir: string,
+  options: LoadRgeModelOptions = {},
+  corpus: ExampleCorpus = { documents: exampleDocuments(), queries: exampleQueries() },
+): Promise<ExampleResult[]> {
   const embedding = await RgeLlamaEmbedding.load(bundleDir, options);
   try {
     Settings.embedModel = embedding;
@@ -62,11 +85,10 @@ export async function runLlamaIndexExample(bundleDir: string, options: LoadRgeMo
         [ModalityType.IMAGE]: new SimpleVectorStore({ embedModel: embedding }),
       },
     });
-    const documents = exampleDocuments();
-    const index = await VectorStoreIndex.fromDocuments(documents, { storageContext });
-    const retriever = new RgeLlamaRetriever({ index, similarityTopK: documents.length });
+    const index = await VectorStoreIndex.fromDocuments(corpus.documents, { storageContext });
+    const retriever = new RgeLlamaRetriever({ index, similarityTopK: corpus.topK ?? corpus.documents.length });
     const results: ExampleResult[] = [];
-    for (const { label, query } of exampleQueries()) {
+    for (const { label, query } of corpus.queries) {
       const hits = await retriever.retrieve({ query });
       const first = hits[0]?.node.metadata ?? {};
       results.push({

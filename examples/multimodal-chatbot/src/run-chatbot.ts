@@ -1,3 +1,4 @@
+import type { DocumentInterface } from "@langchain/core/documents";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { exampleCorpus } from "@rge/example-langchain-rag";
 import { RationaleCallbackHandler, RgeEmbeddings, RgeRetriever } from "@rge/langchain";
@@ -9,6 +10,8 @@ export interface ChatbotOptions {
   /** Receives each line of the conversation and each rationale. Default `console.log`. */
   print?: (line: string) => void;
   maxNewTokens?: number;
+  /** Documents to retrieve from. Default: the LangChain RAG example's corpus (passages and pictures). */
+  corpus?: DocumentInterface[];
 }
 
 /** Indexes the example corpus, then plays the turns through the chatbot, printing the conversation. */
@@ -16,7 +19,7 @@ export async function runChatbot(bundleDir: string, turns: AsyncIterable<ChatTur
   const print = options.print ?? ((line: string) => console.log(line));
   const embeddings = new RgeEmbeddings({ model: bundleDir, ...(options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {}) });
   try {
-    const retriever = await RgeRetriever.fromDocuments(await exampleCorpus(), { embeddings, k: 2 });
+    const retriever = await RgeRetriever.fromDocuments(options.corpus ?? (await exampleCorpus()), { embeddings, k: 2 });
     const handler = new RationaleCallbackHandler({ print: (line) => print(`  ${line}`) });
     const bot = new RetrievalChatbot(retriever, options.chatModel, [handler]);
     const replies: ChatReply[] = [];

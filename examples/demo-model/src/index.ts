@@ -1,0 +1,9 @@
+/**
+ * The demo model: a tiny RGE trained by tools/demo-model/train_demo_model.py on two-hop questions about a
+ * made-up world of 200 people, committed as a
+ * Hugging Face checkpoint and converted into a bundle at first use. The examples run it by default.
+ */
+export { DEMO_MODEL_DIR, demoCheckpointDir, demoModel, type DemoModelName, type DemoModelOptions } from "./demo-model.js";
+export { demoHeldout, demoMetrics, type DemoHeldout, type DemoMetrics, type DemoScore } from "./metrics.js";
+export { DEMO_SUBSET, demoBenchmarkRows, writeDemoBenchmark, type DemoBenchmarkRow } from "./mini-benchmark.js";
+export { demoOrGivenBundle, type DemoExampleBundle } from "./example-bundle.js";
