@@ -1,5 +1,5 @@
-import * as ort from "onnxruntime-node";
-import { buildKvCacheOpGraph, type KvCacheOp } from "../graph/kv-cache-ops-graph.js";
+import * as ort from "#ort";
+import type { KvCacheOp } from "../graph/kv-cache-ops-graph.js";
 import { maskWithColumns, retainedMask, stackedMask } from "./kv-cache.js";
 
 type Layer = { key: ort.Tensor; value: ort.Tensor };
@@ -14,6 +14,9 @@ export class DeviceKvOps {
   private constructor(private readonly sessions: Record<KvCacheOp, ort.InferenceSession>) {}
 
   static async create(provider: "webgpu", layers: number, type: "float32" | "float16", heads: number, dim: number): Promise<DeviceKvOps> {
+    // Loaded here, not at the top: the graph writer (protobuf) is needed only on this path, and browsers
+    // running the engine on WASM should not download it.
+    const { buildKvCacheOpGraph } = await import("../graph/kv-cache-ops-graph.js");
     const open = (op: KvCacheOp) =>
       ort.InferenceSession.create(buildKvCacheOpGraph(op, 2 * layers, type, heads, dim), {
         executionProviders: [provider],

@@ -1,7 +1,7 @@
-import * as ort from "onnxruntime-node";
-import { DECODER_IO } from "../graph/qwen2-5-vl/decoder-graph.js";
-import { EMBED_TOKENS_IO } from "../graph/qwen2-5-vl/embed-tokens-graph.js";
-import { VISION_IO } from "../graph/qwen2-5-vl/vision-graph.js";
+import * as ort from "#ort";
+import { DECODER_IO } from "../graph/qwen2-5-vl/io-names.js";
+import { EMBED_TOKENS_IO } from "../graph/qwen2-5-vl/io-names.js";
+import { VISION_IO } from "../graph/qwen2-5-vl/io-names.js";
 import { visionPatchLayout } from "../preprocess/vision-windows.js";
 import type { Qwen25VlConfig } from "../graph/qwen2-5-vl/config.js";
 import { DeviceKvCache, disposeLayers, type DeviceKvOps } from "./device-kv-cache.js";
@@ -10,7 +10,7 @@ import { SLOT_HEADROOM, SlotKvCache } from "./slot-kv-cache.js";
 import { PrefixCache, repeatRows, type PrefixLayers } from "./prefix-cache.js";
 import { ropePositions } from "../preprocess/rope-index.js";
 import type { PreparedItem } from "./prepared-item.js";
-import { cacheElementType, type Sessions } from "./open-sessions.js";
+import { cacheElementType, type Sessions } from "./session-set.js";
 
 /** What a prefill returns, for the rows in the order they were given. */
 export interface PrefillResult {

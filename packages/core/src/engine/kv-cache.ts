@@ -1,4 +1,4 @@
-import * as ort from "onnxruntime-node";
+import * as ort from "#ort";
 
 /**
  * The decoder's KV cache for a batch, with its attention mask. Rows can leave (a finished rationale)

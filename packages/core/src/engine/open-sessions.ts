@@ -1,22 +1,10 @@
-import * as ort from "onnxruntime-node";
+import * as ort from "#ort";
 import type { Bundle } from "../bundle/load-bundle.js";
 import { OnnxInvalidError } from "../errors.js";
 import { graphOutputNames } from "../graph/graph-output-names.js";
-import { DECODER_IO } from "../graph/qwen2-5-vl/decoder-graph.js";
+import type { Provider, Sessions } from "./session-set.js";
 
-export interface Sessions {
-  visionEncoder: ort.InferenceSession;
-  embedTokens: ort.InferenceSession;
-  decoder: ort.InferenceSession;
-  /** The execution provider the sessions run on. */
-  provider: Provider;
-  /** Why this provider: what was asked for, and for `auto` what each provider it passed over lacked. */
-  reason?: string;
-  /** The decoder's KV outputs stay on the device (GPU buffers). */
-  kvOnDevice?: boolean;
-}
-
-export type Provider = "cpu" | "cuda" | "webgpu";
+export type { Provider, Sessions } from "./session-set.js";
 
 /**
  * Opens the bundle's three graphs on one provider. With `kvOnDevice` (WebGPU), the decoder's KV outputs stay on
@@ -47,10 +35,4 @@ export async function openSessions(bundle: Bundle, provider: Provider, threads?:
       ? await open(bundle.graphs.decoder, { preferredOutputLocation: Object.fromEntries(cacheOutputs.map((n) => [n, "gpu-buffer" as const])) })
       : await open(bundle.graphs.decoder);
   return { visionEncoder, embedTokens, decoder, provider, kvOnDevice: cacheOutputs.length > 0 };
-}
-
-/** Element type of the decoder's KV cache (float16 in fp16 bundles). */
-export function cacheElementType(decoder: ort.InferenceSession): "float32" | "float16" {
-  const meta = decoder.inputMetadata.find((m) => m.name === DECODER_IO.pastKey(0));
-  return meta?.isTensor && meta.type === "float16" ? "float16" : "float32";
 }

@@ -1,4 +1,4 @@
-import * as ort from "onnxruntime-node";
+import * as ort from "#ort";
 import type { PreparedItem } from "./prepared-item.js";
 
 /** Per layer: key and value of the prefix, `[1, kvHeads, L, headDim]`. */

@@ -1,25 +1,21 @@
 import { EmptyInputError, InputTooLongError, InvalidOptionError, throwIfAborted } from "../errors.js";
 import type { Qwen25VlConfig } from "../graph/qwen2-5-vl/config.js";
-import {
-  decodeImage,
-  DecodeSlots,
-  imageTokenCount,
-  preprocessImage,
-  readImageSource,
-  type ImageProcessorConfig,
-  type ImageSource,
-  type PreprocessedImage,
-} from "../preprocess/image/index.js";
+import { DecodeSlots } from "../preprocess/image/decode-slots.js";
+import type { ImageLoader } from "../preprocess/image/image-loader.js";
+import type { ImageProcessorConfig } from "../preprocess/image/image-processor-config.js";
+import { imageTokenCount, preprocessImage, type PreprocessedImage } from "../preprocess/image/qwen2-vl-image-processor.js";
+import type { ImageSource } from "../preprocess/image/source-bytes.js";
 import { DEFAULT_INSTRUCTIONS, expandImagePads, userText, type InputRole, type PromptTokens } from "../preprocess/prompt.js";
 import { ropePositions } from "../preprocess/rope-index.js";
 import type { RgeTokenizer } from "../preprocess/tokenizer.js";
 import type { PreparedItem } from "./prepared-item.js";
+import { yieldToEventLoop } from "../util/yield.js";
 
 /** A query or a document: text, an image, or both, with an optional instruction. */
 export interface RgeInput {
   /** The text of the query or document. */
   text?: string;
-  /** A file path, `file://`/`data:` URL, http(s) URL (only with `allowNetwork`), or encoded image bytes. */
+  /** A file path, `file://`/`data:` URL, http(s) URL (only with `allowNetwork`), or encoded image bytes (see `ImageSource`). */
   image?: ImageSource;
   /**
    * Task instruction put before the text. Default: a retrieval instruction for queries and a one-word
@@ -58,6 +54,7 @@ export class InputPreparer {
     private readonly config: Qwen25VlConfig,
     private readonly imageConfig: ImageProcessorConfig,
     private readonly settings: PrepareSettings,
+    private readonly images: ImageLoader,
   ) {
     // Every special token is reserved: user text holding `<|im_end|><|im_start|>assistant` would otherwise forge
     // a chat turn, since the tokenizer reads special-token strings in text as the tokens themselves.
@@ -150,7 +147,7 @@ export class InputPreparer {
         counted += this.tokenizer.encode(text.slice(at, at + COUNT_CHUNK_CHARS)).length;
         // Pieces split words, so the count can run a few tokens over; the prompt's own count decides near the limit.
         if (counted > limit + 8 * Math.ceil(text.length / COUNT_CHUNK_CHARS)) throw tooLong(counted, "about");
-        await new Promise((r) => setImmediate(r));
+        await yieldToEventLoop();
         throwIfAborted(signal);
       }
     }
@@ -159,13 +156,13 @@ export class InputPreparer {
   /** Reads (at most `maxImageBytes`), then decodes and resizes in a decode slot: the full-size image lives that long. */
   private async prepareImage(image: ImageSource, signal: AbortSignal | undefined): Promise<PreprocessedImage> {
     const { maxImageBytes, maxImagePixels } = this.settings;
-    const source = await readImageSource(image, {
+    const source = await this.images.read(image, {
       allowNetwork: this.settings.allowNetwork,
       ...(maxImageBytes !== undefined ? { maxImageBytes } : {}),
       ...(signal ? { signal } : {}),
     });
     return this.decodeSlots.run(async () => {
-      const rgb = await decodeImage(source.bytes, {
+      const rgb = await this.images.decode(source.bytes, {
         description: source.description,
         ...(maxImagePixels !== undefined ? { maxImagePixels } : {}),
       });

@@ -2,12 +2,13 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type * as ort from "onnxruntime-node";
+import type * as ort from "#ort";
 import type { RgeDtype } from "../bundle/dtype.js";
 import { readBundle } from "../bundle/load-bundle.js";
 import { CANARY_CHILD } from "../device/canary-child.js";
 import { onnxRuntimeNodePath } from "../device/onnxruntime-path.js";
-import { openSessions, type Sessions } from "./open-sessions.js";
+import { openSessions } from "./open-sessions.js";
+import type { Sessions } from "./session-set.js";
 
 /** What a provider probe found. */
 export interface ProbeResult {
@@ -77,8 +78,9 @@ export async function runProbe(provider: "cuda" | "webgpu", dtype: RgeDtype, chi
 /** Runs the tiny model on CPU and records every graph call with its float32 outputs. */
 async function recordCanary(dir: string, dtype: RgeDtype, kvOutputs: "new" | "present"): Promise<RecordedCall[]> {
   // Loaded on demand: the model and the tiny-model writer are only needed when a probe runs.
-  const [{ RgeModel }, { writeTinyBundle }, { gradientPng }] = await Promise.all([
-    import("./rge-model.js"),
+  const [{ RgeModel }, { NODE_IMAGE_LOADER }, { writeTinyBundle }, { gradientPng }] = await Promise.all([
+    import("./model.js"),
+    import("../preprocess/image/image-source.js"),
     import("../testing/tiny-model.js"),
     import("../testing/test-images.js"),
   ]);
@@ -109,7 +111,7 @@ async function recordCanary(dir: string, dtype: RgeDtype, kvOutputs: "new" | "pr
     decoder: record(cpu.decoder, bundle.graphs.decoder),
     provider: "cpu",
   };
-  const model = new RgeModel(bundle, sessions, { batchSize: 2, maxNewTokens: 3, cacheSize: 0, dtype });
+  const model = new RgeModel(bundle, sessions, { batchSize: 2, maxNewTokens: 3, cacheSize: 0, allowNetwork: false }, NODE_IMAGE_LOADER);
   try {
     await model.embedQueries([{ text: "canary", image: await gradientPng(56, 84) }, { text: "a second, longer canary row" }]);
     await model.embedTarget({ text: "canary target" });

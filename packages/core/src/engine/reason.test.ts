@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readBundle } from "../bundle/load-bundle.js";
-import { imageProcessorConfigFromJson } from "../preprocess/image/index.js";
+import { imageProcessorConfigFromJson, NODE_IMAGE_LOADER } from "../preprocess/image/index.js";
 import { ropePositions } from "../preprocess/rope-index.js";
 import { BundleTokenizer } from "../preprocess/tokenizer.js";
 import { gradientPng } from "../testing/test-images.js";
@@ -31,6 +31,7 @@ beforeAll(async () => {
     bundle.config,
     imageProcessorConfigFromJson(bundle.preprocessorConfig),
     { allowNetwork: false, maxTokens: 4096 },
+    NODE_IMAGE_LOADER,
   );
   settings = { maxNewTokens: 40, embTokenId, vocabSize: bundle.config.text.vocabSize, hiddenSize: 32, repetitionPenalty: 1 };
 });

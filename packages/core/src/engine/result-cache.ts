@@ -1,4 +1,5 @@
-import { createHash } from "node:crypto";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
 import type { PreparedItem } from "./prepared-item.js";
 
 /**
@@ -17,12 +18,13 @@ export class ResultCache<T> {
   ) {}
 
   static key(item: PreparedItem, mode: string): string {
-    const hash = createHash("sha256").update(mode).update(Int32Array.from(item.ids));
+    // @noble/hashes rather than node:crypto: the same code runs in browsers, where Web Crypto's digest is async.
+    const hash = sha256.create().update(new TextEncoder().encode(mode)).update(bytesOf(Int32Array.from(item.ids)));
     for (const image of item.images) {
-      hash.update(Int32Array.from(image.grid));
-      hash.update(new Uint8Array(image.pixelValues.buffer, image.pixelValues.byteOffset, image.pixelValues.byteLength));
+      hash.update(bytesOf(Int32Array.from(image.grid)));
+      hash.update(bytesOf(image.pixelValues));
     }
-    return hash.digest("hex");
+    return bytesToHex(hash.digest());
   }
 
   get(key: string): T | undefined {
@@ -47,4 +49,8 @@ export class ResultCache<T> {
   get size(): number {
     return this.entries.size;
   }
+}
+
+function bytesOf(view: ArrayBufferView): Uint8Array {
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }

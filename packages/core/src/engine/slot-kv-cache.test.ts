@@ -1,4 +1,4 @@
-import * as ort from "onnxruntime-node";
+import * as ort from "#ort";
 import { describe, expect, it } from "vitest";
 import { SLOT_HEADROOM, SlotKvCache } from "./slot-kv-cache.js";
 

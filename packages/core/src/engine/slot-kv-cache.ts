@@ -1,4 +1,4 @@
-import * as ort from "onnxruntime-node";
+import * as ort from "#ort";
 
 type Layer = { key: ort.Tensor; value: ort.Tensor };
 type Buffer16or32 = Float32Array | Uint16Array;

@@ -1,4 +1,5 @@
 import { AbortedError, DisposedError } from "../errors.js";
+import { yieldToEventLoop } from "../util/yield.js";
 
 /** A request waiting for its batch: the caller's promise settles when its row is done. */
 export interface Pending<TInput, TResult> {
@@ -60,7 +61,7 @@ export class WorkQueue<TInput, TResult> {
       if (!this.running) {
         this.running = true;
         this.idle = new Promise((r) => (this.markIdle = r));
-        setImmediate(() => void this.pump());
+        void yieldToEventLoop().then(() => this.pump());
       }
     });
   }

@@ -1,6 +1,6 @@
 import { cpSync } from "node:fs";
 import { join } from "node:path";
-import type * as ort from "onnxruntime-node";
+import type * as ort from "#ort";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RgeDtype } from "../bundle/dtype.js";
 import { convertCheckpoint } from "../convert/convert-checkpoint.js";

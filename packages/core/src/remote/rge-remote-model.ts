@@ -1,6 +1,6 @@
 import type { RgeInput } from "../engine/prepare.js";
 import type { EmbedOptions, QueryEmbedOptions, QueryEmbedding, TargetEmbedding } from "../engine/rge-model.js";
-import { EMBED_OPTION_RULES } from "../engine/options.js";
+import { EMBED_OPTION_RULES } from "../engine/engine-options.js";
 import { DisposedError, InvalidOptionError, RemoteError } from "../errors.js";
 import { checkOptions, definedFields, invalidOption, optionRules as rules } from "../options/option-rules.js";
 import { queryStream, type QueryStream } from "../engine/query-stream.js";

@@ -22,14 +22,18 @@ export interface RationaleCache {
  * The cache key of a query: a hash of the model, the token budget and the input. Image bytes are hashed;
  * paths and URLs are keyed by the string, so a file changed in place keeps its old rationale.
  */
-export function rationaleCacheKey(modelId: string, maxNewTokens: number, input: RgeInput): string {
-  const image = input.image === undefined ? null : typeof input.image === "string" ? input.image : hashBytes(input.image);
+export async function rationaleCacheKey(modelId: string, maxNewTokens: number, input: RgeInput): Promise<string> {
+  const image = input.image === undefined ? null : typeof input.image === "string" ? input.image : hashBytes(await bytesOf(input.image));
   const identity = JSON.stringify([modelId, maxNewTokens, input.text ?? null, input.instruction ?? null, image]);
   return `rge:${createHash("sha256").update(identity).digest("hex")}`;
 }
 
-function hashBytes(image: Exclude<NonNullable<RgeInput["image"]>, string>): string {
-  const data = image instanceof Uint8Array || image instanceof ArrayBuffer ? image : image.data;
-  const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+function hashBytes(bytes: Uint8Array): string {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+}
+
+async function bytesOf(image: Exclude<NonNullable<RgeInput["image"]>, string>): Promise<Uint8Array> {
+  if (image instanceof Blob) return new Uint8Array(await image.arrayBuffer());
+  const data = image instanceof Uint8Array || image instanceof ArrayBuffer ? image : image.data;
+  return data instanceof Uint8Array ? data : new Uint8Array(data);
 }

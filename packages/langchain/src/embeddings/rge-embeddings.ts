@@ -163,7 +163,7 @@ export class RgeEmbeddings extends Embeddings {
       return { embedding: Array.from(q.embedding), rationale: "", stoppedBy: "noReasoning", tokens: q.tokens, ms: performance.now() - started, cached: false };
     }
     const maxNewTokens = this.maxNewTokens ?? model.maxNewTokens;
-    const key = this.rationaleCache ? rationaleCacheKey(this.model.id, maxNewTokens, input) : undefined;
+    const key = this.rationaleCache ? await rationaleCacheKey(this.model.id, maxNewTokens, input) : undefined;
     const described = describeQuery(input);
     const run = await RationaleRun.start(JSON.stringify(described), options.callbacks, this.callbacks, { model: this.model.id, maxNewTokens });
     try {

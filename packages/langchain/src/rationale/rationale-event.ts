@@ -52,6 +52,7 @@ function describeImage(image: NonNullable<RgeInput["image"]>): string {
     const comma = image.indexOf(",");
     return image.startsWith("data:") && comma > 0 ? `${image.slice(0, comma)},… (${image.length - comma - 1} base64 chars)` : image;
   }
+  if (image instanceof Blob) return `${image.size} bytes`;
   const bytes = image instanceof Uint8Array || image instanceof ArrayBuffer ? image : image.data;
   return `${bytes.byteLength} bytes`;
 }

@@ -1,4 +1,7 @@
 import { GraphBuilder } from "../graph-builder.js";
+import { DECODER_IO } from "./io-names.js";
+
+export { DECODER_IO } from "./io-names.js";
 import type { TextModelConfig } from "./config.js";
 import { applyRotary, linear, linearWith, rmsNorm, silu, softmax32 } from "./layers.js";
 import { transpose2d } from "../tensor-data.js";
@@ -7,24 +10,6 @@ import type { WeightSource } from "./weights.js";
 /** Additive mask value: finite so fully masked (left-padding) rows stay NaN-free. */
 const MASKED = -1e9;
 
-/**
- * Names of the decoder's inputs and outputs: the transformers.js `decoder_model_merged` contract plus
- * RGE's `last_hidden_state` output and `num_logits_to_keep` input.
- */
-export const DECODER_IO = {
-  inputsEmbeds: "inputs_embeds",
-  attentionMask: "attention_mask",
-  positionIds: "position_ids",
-  numLogitsToKeep: "num_logits_to_keep",
-  logits: "logits",
-  lastHiddenState: "last_hidden_state",
-  pastKey: (i: number) => `past_key_values.${i}.key`,
-  pastValue: (i: number) => `past_key_values.${i}.value`,
-  presentKey: (i: number) => `present.${i}.key`,
-  presentValue: (i: number) => `present.${i}.value`,
-  newKey: (i: number) => `new_key_values.${i}.key`,
-  newValue: (i: number) => `new_key_values.${i}.value`,
-} as const;
 
 /** Which RGE additions {@link buildDecoderGraph} makes; both default to true. */
 export interface DecoderGraphOptions {

@@ -1,8 +1,10 @@
 import type { GraphBuilder } from "../graph-builder.js";
 import type { TextModelConfig } from "./config.js";
 import type { WeightSource } from "./weights.js";
+import { EMBED_TOKENS_IO } from "./io-names.js";
 
-export const EMBED_TOKENS_IO = { inputIds: "input_ids", inputsEmbeds: "inputs_embeds" } as const;
+export { EMBED_TOKENS_IO } from "./io-names.js";
+
 
 /** `input_ids [B,S]` (int64) → `inputs_embeds [B,S,H]`: a lookup in the token embedding table. */
 export function buildEmbedTokensGraph(g: GraphBuilder, cfg: TextModelConfig, w: WeightSource): void {

@@ -3,15 +3,10 @@ import { asFloat32, float32Tensor, transpose2d } from "../tensor-data.js";
 import type { VisionModelConfig } from "./config.js";
 import { applyRotary, gelu, linear, rmsNorm, silu, softmax32 } from "./layers.js";
 import type { WeightSource } from "./weights.js";
+import { VISION_IO } from "./io-names.js";
 
-export const VISION_IO = {
-  pixelValues: "pixel_values",
-  /** `[N, 2]` int64: (row, column) of each patch in the image's patch grid, in `pixel_values` order. */
-  patchPositions: "patch_positions",
-  /** `[N]` int64: the attention window of each patch (see `visionWindowIds`). */
-  windowIds: "window_ids",
-  imageFeatures: "image_features",
-} as const;
+export { VISION_IO } from "./io-names.js";
+
 
 /** Additive mask value outside a patch's attention window. */
 const MASKED = -1e9;

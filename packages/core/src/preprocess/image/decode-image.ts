@@ -1,23 +1,12 @@
 import sharp, { type OutputInfo } from "sharp";
 import { ImageDecodeError, ImageTooLargeError } from "../../errors.js";
+import { DEFAULT_MAX_IMAGE_PIXELS, type DecodeImageOptions } from "./decode-options.js";
+import { compositeOnWhiteInPlace } from "./alpha.js";
 import type { RgbImage } from "./rgb-image.js";
 
-/** Default `maxImagePixels`: decoding stops before allocating more than this many pixels. */
-export const DEFAULT_MAX_IMAGE_PIXELS = 100_000_000;
+export { compositeOnWhiteInPlace } from "./alpha.js";
 
-/** Options of {@link decodeImage}. */
-export interface DecodeImageOptions {
-  /** Refuse images with more pixels than this, judged from the header before decoding. Default 100,000,000. */
-  maxImagePixels?: number;
-  /** How to name the input in error messages, e.g. a path or "2,048 bytes". */
-  description?: string;
-  /**
-   * What happens to transparency. `"drop"` (default) keeps the colour channels, as the reference pipeline does
-   * (RGE's evaluation opens images with Pillow and transformers' `convert_rgb` calls `convert("RGB")`);
-   * `"white"` composites onto white like qwen-vl-utils' `to_rgb`.
-   */
-  alpha?: "drop" | "white";
-}
+export { DEFAULT_MAX_IMAGE_PIXELS, type DecodeImageOptions } from "./decode-options.js";
 
 /**
  * Decodes image bytes (any format sharp reads: PNG, JPEG, WebP, GIF, TIFF, AVIF, ...) to 8-bit RGB the way the
@@ -74,20 +63,4 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
   if (info.channels === 3) return { width: info.width, height: info.height, data };
   if (info.channels === 4 && white) return { width: info.width, height: info.height, data: compositeOnWhiteInPlace(data) };
   throw undecodable(new Error(`decoder produced ${info.channels} channels, expected 3${white ? " or 4" : ""}`));
-}
-
-/**
- * RGBA -> RGB over white, with Pillow's `paste(mask=alpha)` rounding: `(c * a + 255 * (255 - a)) / 255`.
- * Writes the RGB pixels over the start of `rgba` (pixel i's output never passes its input) and returns that part.
- */
-export function compositeOnWhiteInPlace(rgba: Uint8Array): Uint8Array {
-  const pixels = rgba.length / 4;
-  for (let i = 0; i < pixels; i++) {
-    const a = rgba[i * 4 + 3] as number;
-    for (let c = 0; c < 3; c++) {
-      const tmp = 255 * (255 - a) + (rgba[i * 4 + c] as number) * a + 128;
-      rgba[i * 3 + c] = ((tmp >> 8) + tmp) >> 8;
-    }
-  }
-  return rgba.subarray(0, pixels * 3);
 }

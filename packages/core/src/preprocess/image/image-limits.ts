@@ -34,16 +34,42 @@ export function formatBytes(count: number): string {
  * bytes have arrived; leaving the loop early closes the stream, so nothing past the limit is read.
  */
 export async function collectCapped(
-  chunks: AsyncIterable<Uint8Array>,
+  chunks: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
   limit: number,
   tooLarge: () => Error,
 ): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of chunks) {
+  for await (const chunk of "getReader" in chunks ? readChunks(chunks) : chunks) {
     total += chunk.byteLength;
     if (total > limit) throw tooLarge();
     parts.push(chunk);
   }
-  return parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts, total);
+  if (parts.length === 1) return parts[0] as Uint8Array;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}
+
+/** A stream's chunks through its reader: Safari's streams are not async-iterable. Leaving early cancels it. */
+async function* readChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  let done = false;
+  try {
+    for (;;) {
+      const next = await reader.read();
+      if (next.done) {
+        done = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    if (!done) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
 }

@@ -2,32 +2,15 @@ import { fileURLToPath } from "node:url";
 import { ImageSourceError, NetworkDisabledError, throwIfAborted } from "../../errors.js";
 import { decodeImage } from "./decode-image.js";
 import { fetchImage } from "./fetch-image.js";
-import { checkImageLimits, DEFAULT_MAX_IMAGE_BYTES, formatBytes, imageTooManyBytes } from "./image-limits.js";
+import { checkImageLimits, DEFAULT_MAX_IMAGE_BYTES } from "./image-limits.js";
 import { readImageFile } from "./read-image-file.js";
 import type { RgbImage } from "./rgb-image.js";
+import { bytesOfDataUrl, bytesOfSource, truncate, type ImageSource, type SourceBytes } from "./source-bytes.js";
 
-/**
- * Where an image comes from.
- *
- * - a string: a local file path, a `file://` URL, a base64 `data:` URL, or an `http(s)://` URL (fetched only
- *   with `allowNetwork: true`);
- * - encoded bytes (PNG, JPEG, WebP, ...) as a `Uint8Array` (a Node `Buffer` is one), an `ArrayBuffer`,
- *   or an object `{ data }` holding either.
- */
-export type ImageSource = string | Uint8Array | ArrayBuffer | { data: Uint8Array | ArrayBuffer };
+import type { ImageLoader, ReadImageSourceOptions } from "./image-loader.js";
 
-/** Options of {@link readImageSource}. */
-export interface ReadImageSourceOptions {
-  /** Allow fetching `http(s)://` sources. Default false: such sources throw `NetworkDisabledError`. */
-  allowNetwork?: boolean;
-  /**
-   * Refuse sources with more encoded bytes than this (`ImageTooLargeError`), checked before and while reading:
-   * files, `data:` URLs, http bodies and bytes passed in alike. Default 64 MiB (`DEFAULT_MAX_IMAGE_BYTES`).
-   */
-  maxImageBytes?: number;
-  /** Cancels reading and fetching. */
-  signal?: AbortSignal;
-}
+export type { ImageSource, SourceBytes } from "./source-bytes.js";
+export type { ReadImageSourceOptions } from "./image-loader.js";
 
 /** Options of {@link loadImage}. */
 export interface LoadImageOptions extends ReadImageSourceOptions {
@@ -57,13 +40,6 @@ export async function loadImage(source: ImageSource, options: LoadImageOptions =
   return image;
 }
 
-/** The encoded bytes of an image source, not yet decoded. */
-export interface SourceBytes {
-  bytes: Uint8Array;
-  /** Names the source in error messages. */
-  description: string;
-}
-
 /**
  * Resolves an image source to its encoded bytes, reading no more than `maxImageBytes` of them.
  *
@@ -76,16 +52,7 @@ export async function readImageSource(source: ImageSource, options: ReadImageSou
   throwIfAborted(options.signal);
   const limit = options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES;
   if (typeof source === "string") return readStringSource(source, limit, options);
-  const data = source instanceof Uint8Array || source instanceof ArrayBuffer ? source : source?.data;
-  if (data instanceof Uint8Array || data instanceof ArrayBuffer) {
-    const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
-    if (bytes.byteLength > limit) throw imageTooManyBytes("the bytes passed in", `is ${formatBytes(bytes.byteLength)}`, limit);
-    return { bytes, description: formatBytes(bytes.byteLength) };
-  }
-  throw new ImageSourceError(
-    `Unsupported image source of type ${describeType(source)}. Pass a path, a file:, data: or http(s): URL, ` +
-      `a Uint8Array, an ArrayBuffer, or { data }.`,
-  );
+  return (await bytesOfSource(source, limit))!;
 }
 
 /** The path of a `file:` URL; one naming another host (`file://host/x`) or malformed is a typed error. */
@@ -102,7 +69,7 @@ async function readStringSource(source: string, limit: number, options: ReadImag
   // One letter is a Windows drive ("C:\\img.png"), not a URL scheme.
   const path = scheme === undefined || scheme.length === 1 ? source : scheme === "file" ? filePath(source) : undefined;
   if (path !== undefined) return { bytes: await readImageFile(path, limit, options.signal), description: `file ${path}` };
-  if (scheme === "data") return readDataUrl(source, limit);
+  if (scheme === "data") return bytesOfDataUrl(source, limit);
   if (scheme === "http" || scheme === "https") {
     if (!options.allowNetwork) {
       throw new NetworkDisabledError(
@@ -118,29 +85,5 @@ async function readStringSource(source: string, limit: number, options: ReadImag
   );
 }
 
-function readDataUrl(url: string, limit: number): SourceBytes {
-  const comma = url.indexOf(",");
-  const header = comma < 0 ? "" : url.slice(5, comma);
-  if (comma < 0 || !/;base64$/i.test(header)) {
-    throw new ImageSourceError(
-      `Only base64 data: URLs are supported (data:image/png;base64,...), got ${truncate(url)}.`,
-    );
-  }
-  // Base64 spends 4 characters per 3 bytes: refuse a longer payload before decoding a copy of it.
-  const chars = url.length - comma - 1;
-  const what = `a data: URL (${truncate(url, 40)})`;
-  if (chars > Math.ceil(limit / 3) * 4) throw imageTooManyBytes(what, `holds ${chars.toLocaleString("en-US")} base64 characters`, limit);
-  const bytes = Buffer.from(url.slice(comma + 1), "base64");
-  if (bytes.byteLength > limit) throw imageTooManyBytes(what, `decodes to ${formatBytes(bytes.byteLength)}`, limit);
-  return { bytes, description: `a data: URL (${formatBytes(bytes.byteLength)})` };
-}
-
-function describeType(value: unknown): string {
-  if (value === null) return "null";
-  if (typeof value === "object") return value.constructor?.name ?? "object";
-  return typeof value;
-}
-
-function truncate(text: string, max = 80): string {
-  return text.length <= max ? text : `${text.slice(0, max)}...`;
-}
+/** Images in Node: files, `data:` and http(s) URLs, bytes; decoded by sharp. */
+export const NODE_IMAGE_LOADER: ImageLoader = { read: readImageSource, decode: decodeImage };

@@ -9,12 +9,14 @@ export {
 export { checkImageLimits, DEFAULT_MAX_IMAGE_BYTES } from "./image-limits.js";
 export {
   loadImage,
+  NODE_IMAGE_LOADER,
   readImageSource,
   type ImageSource,
   type LoadImageOptions,
   type ReadImageSourceOptions,
   type SourceBytes,
 } from "./image-source.js";
+export type { ImageLoader } from "./image-loader.js";
 export { pilResizeBicubic } from "./pil-resize.js";
 export {
   imageTokenCount,

@@ -1,0 +1,192 @@
+import * as ort from "#ort";
+import { CONFIG_FILES, graphPaths, OPTIONAL_FILES } from "../bundle/bundle-files.js";
+import { parseDtype, type RgeDtype } from "../bundle/dtype.js";
+import { MANIFEST_FILE } from "../bundle/manifest.js";
+import { parseBundle, type Bundle } from "../bundle/parse-bundle.js";
+import { BundleIncompleteError, BundleNotFoundError, DeviceUnavailableError, OnnxInvalidError, throwIfAborted, UnknownDeviceError } from "../errors.js";
+import { ENGINE_OPTION_RULES } from "../engine/engine-options.js";
+import { RgeModel, type EngineOptions } from "../engine/model.js";
+import { checkIo, type Sessions } from "../engine/session-set.js";
+import { abortSignal, checkOptions, func, integerIn, nonEmptyString } from "../options/option-rules.js";
+import { bundleFiles, type BundleFiles, type WebBundleSource, type WebLoadProgress } from "./bundle-files.js";
+import { WEB_IMAGE_LOADER } from "./image-loader.js";
+
+/** Where the graphs run in a browser: `wasm` (CPU, everywhere), `webgpu`, or `auto` (WebGPU on a hardware adapter, else WASM). */
+export type WebDevice = "wasm" | "webgpu" | "auto";
+
+/** Options of `loadRgeModel` from `@rge/core/web`. */
+export interface WebLoadRgeModelOptions extends EngineOptions {
+  /** Default "wasm". `auto` takes WebGPU only on a hardware adapter (a software one is slower than WASM) and says why in `deviceReason`. */
+  device?: WebDevice;
+  /** Weight precision; picks the graph files by suffix. Default "fp32". */
+  dtype?: RgeDtype;
+  /** Images on other origins than the page may be fetched. Default false: the page's origin, `blob:` and `data:` URLs only. */
+  allowNetwork?: boolean;
+  /** WASM threads (`ort.env.wasm.numThreads`, shared by every model on the page; more than one needs a cross-origin isolated page). Default: ONNX Runtime's choice. */
+  threads?: number;
+  /** Where onnxruntime-web's `.wasm` files are served (`ort.env.wasm.wasmPaths`). Default: beside its JavaScript, which bundlers such as Vite handle. */
+  wasmPaths?: string;
+  /** Cache API cache for graphs fetched from a URL, so later visits load offline. Default "rge-bundles"; false turns it off. */
+  cache?: string | false;
+  /** Progress of reading the graphs, by file. */
+  onProgress?: (progress: WebLoadProgress) => void;
+  /** Cancels loading. */
+  signal?: AbortSignal;
+  /** Receives warnings such as a device fallback. Default `console.warn`. */
+  onWarning?: (message: string) => void;
+}
+
+const WEB_LOAD_OPTION_RULES = {
+  ...ENGINE_OPTION_RULES,
+  device: nonEmptyString,
+  dtype: nonEmptyString,
+  threads: integerIn(1, 1024),
+  wasmPaths: nonEmptyString,
+  cache: (v: unknown, name: string) => (v === false ? undefined : nonEmptyString(v, name)),
+  onProgress: func,
+  signal: abortSignal,
+};
+const DEVICES: readonly WebDevice[] = ["wasm", "webgpu", "auto"];
+
+/**
+ * Loads an RGE bundle in a browser (or a Web Worker) and returns the same `RgeModel` as in Node, running on
+ * onnxruntime-web. Graphs are fetched once and kept in the Cache API; sessions are created one after another,
+ * which the WebGPU provider needs.
+ *
+ * @example
+ * import { loadRgeModel } from "@rge/core/web";
+ * const model = await loadRgeModel("/models/rge-tiny/", { onProgress: (p) => console.log(p.file, p.loaded) });
+ * const q = await model.embedQuery({ text: "a red car" }, { onToken: (t) => output.append(t.text) });
+ */
+export async function loadRgeModel(source: WebBundleSource, options: WebLoadRgeModelOptions = {}): Promise<RgeModel> {
+  checkOptions(options, "loadRgeModel's options", WEB_LOAD_OPTION_RULES);
+  const device = options.device ?? "wasm";
+  if (!DEVICES.includes(device)) throw new UnknownDeviceError(`Unknown device ${JSON.stringify(device)}; expected one of ${DEVICES.join(", ")}.`);
+  const dtype = parseDtype(options.dtype ?? "fp32");
+  const files = bundleFiles(source, options.cache !== undefined ? { cache: options.cache } : {});
+  const bundle = await readWebBundle(files, dtype, options.signal);
+  if (options.threads !== undefined) ort.env.wasm.numThreads = options.threads;
+  if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = options.wasmPaths;
+  const onWarning = options.onWarning ?? ((m: string) => console.warn(m));
+  const graphs = await readGraphs(files, bundle, options.onProgress, options.signal);
+  const sessions = await createWebSessions(bundle, graphs, device, onWarning);
+  checkIo(bundle, sessions);
+  return new RgeModel(bundle, sessions, { ...options, batchSize: options.batchSize ?? 8, allowNetwork: options.allowNetwork ?? false }, WEB_IMAGE_LOADER);
+}
+
+async function readWebBundle(files: BundleFiles, dtype: RgeDtype, signal: AbortSignal | undefined): Promise<Bundle> {
+  const names = [...CONFIG_FILES, ...OPTIONAL_FILES];
+  const read = await Promise.all(names.map((name) => files.text(name, signal)));
+  throwIfAborted(signal);
+  const texts = new Map<string, string>();
+  names.forEach((name, i) => read[i] !== undefined && texts.set(name, read[i]!));
+  if (!texts.has(MANIFEST_FILE)) {
+    throw new BundleNotFoundError(`No RGE bundle at ${files.where}: it has no ${MANIFEST_FILE}. Pass the URL of a folder made by \`rge convert\`.`);
+  }
+  const missing = CONFIG_FILES.filter((f) => !texts.has(f));
+  if (missing.length > 0) {
+    throw new BundleIncompleteError(`RGE bundle at ${files.where} is missing ${missing.join(", ")}. The bundle is partial; copy all of it.`, missing);
+  }
+  return parseBundle(files.where, dtype, texts, (name) => `${files.where}${files.where.endsWith("/") ? "" : "/"}${name}`);
+}
+
+/** A graph's bytes and those of its external-data file (`<graph>_data`, as `rge convert` names it), if any. */
+interface GraphBytes {
+  model: Uint8Array;
+  externalData?: { path: string; data: Uint8Array }[];
+}
+
+async function readGraphs(
+  files: BundleFiles,
+  bundle: Bundle,
+  onProgress: ((p: WebLoadProgress) => void) | undefined,
+  signal: AbortSignal | undefined,
+): Promise<Record<keyof Bundle["graphs"], GraphBytes>> {
+  const paths = graphPaths(bundle.dtype);
+  const out: Partial<Record<keyof Bundle["graphs"], GraphBytes>> = {};
+  const missing: string[] = [];
+  for (const key of ["visionEncoder", "embedTokens", "decoder"] as const) {
+    const model = await files.bytes(paths[key], onProgress, signal);
+    throwIfAborted(signal);
+    if (!model) {
+      missing.push(paths[key]);
+      continue;
+    }
+    const data = await files.bytes(`${paths[key]}_data`, onProgress, signal);
+    const file = paths[key].slice(paths[key].lastIndexOf("/") + 1);
+    out[key] = data ? { model, externalData: [{ path: `${file}_data`, data }] } : { model };
+  }
+  if (missing.length > 0) {
+    throw new BundleIncompleteError(
+      `RGE bundle at ${files.where} is missing ${missing.join(", ")}. The bundle has no ${bundle.dtype} graphs; load another dtype or convert with \`--dtype ${bundle.dtype}\`.`,
+      missing,
+    );
+  }
+  return out as Record<keyof Bundle["graphs"], GraphBytes>;
+}
+
+/** Opens the three sessions on one provider, one after another; `auto` falls back from WebGPU to WASM. */
+async function createWebSessions(
+  bundle: Bundle,
+  graphs: Record<keyof Bundle["graphs"], GraphBytes>,
+  device: WebDevice,
+  onWarning: (message: string) => void,
+): Promise<Sessions> {
+  let reason = `device "${device}" was requested`;
+  if (device === "auto") {
+    const adapter = await webGpuAdapter();
+    if (adapter.ok) {
+      try {
+        return { ...(await openWebSessions(bundle, graphs, "webgpu")), reason: `device "auto" chose webgpu: ${adapter.detail}` };
+      } catch (error) {
+        if (error instanceof OnnxInvalidError) throw error;
+        reason = `device "auto" chose wasm: webgpu failed (${(error as Error).message.split("\n")[0]})`;
+        onWarning(`RGE: ${reason}.`);
+      }
+    } else reason = `device "auto" chose wasm: ${adapter.detail}`;
+    return { ...(await openWebSessions(bundle, graphs, "wasm")), reason };
+  }
+  try {
+    return { ...(await openWebSessions(bundle, graphs, device)), reason };
+  } catch (error) {
+    if (error instanceof OnnxInvalidError || device === "wasm") throw error;
+    throw new DeviceUnavailableError(
+      `Could not run on device "webgpu": ${(error as Error).message.split("\n")[0]}. This browser may lack WebGPU (navigator.gpu) or a GPU adapter; use device "wasm" or "auto".`,
+      { cause: error },
+    );
+  }
+}
+
+async function openWebSessions(bundle: Bundle, graphs: Record<keyof Bundle["graphs"], GraphBytes>, provider: "wasm" | "webgpu"): Promise<Sessions> {
+  const open = async (key: keyof Bundle["graphs"]) => {
+    const { model, externalData } = graphs[key];
+    try {
+      return await ort.InferenceSession.create(model, {
+        executionProviders: [provider],
+        graphOptimizationLevel: "all",
+        ...(externalData ? { externalData } : {}),
+      });
+    } catch (cause) {
+      const message = (cause as Error).message ?? String(cause);
+      if (provider !== "wasm" && !/protobuf|parse|ModelProto|INVALID_GRAPH|INVALID_PROTOBUF/i.test(message)) throw cause;
+      throw new OnnxInvalidError(`ONNX Runtime could not load ${bundle.graphs[key]}: ${message.split("\n")[0]}`, bundle.graphs[key], { cause });
+    }
+  };
+  // One at a time: the WebGPU provider does not support creating sessions concurrently.
+  const visionEncoder = await open("visionEncoder");
+  const embedTokens = await open("embedTokens");
+  const decoder = await open("decoder");
+  return { visionEncoder, embedTokens, decoder, provider };
+}
+
+/** Whether the page offers a WebGPU adapter worth using: present, and not a software fallback. */
+async function webGpuAdapter(): Promise<{ ok: boolean; detail: string }> {
+  const gpu = (globalThis.navigator as (Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }) | undefined)?.gpu;
+  if (!gpu) return { ok: false, detail: "this browser has no WebGPU (navigator.gpu)" };
+  const adapter = (await gpu.requestAdapter().catch(() => null)) as { info?: { vendor?: string; architecture?: string; isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean } | null;
+  if (!adapter) return { ok: false, detail: "no WebGPU adapter is offered" };
+  const fallback = adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false;
+  const name = [adapter.info?.vendor, adapter.info?.architecture].filter(Boolean).join(" ") || "an adapter";
+  if (fallback) return { ok: false, detail: `the WebGPU adapter (${name}) is a software fallback, slower than WASM` };
+  return { ok: true, detail: `a WebGPU adapter (${name}) is offered` };
+}
