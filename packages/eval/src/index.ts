@@ -11,6 +11,7 @@ export { INSTRUCTION_RULES, CANDIDATE_RULES } from "./protocol/rewrite-rules.js"
 export { applyTextRule, ensureTrailingNewline, type TextRule } from "./protocol/text-rule.js";
 export { rewriteMmebText, mmebUserText, MMEB_IMAGE_TOKEN, QWEN_VISION_PLACEHOLDER, type MmebSide } from "./protocol/mmeb-prompt.js";
 export { readSubsetRows, type MmebRow } from "./data/read-subset.js";
+export { writeSubsetParquet } from "./data/write-subset.js";
 export { prepareSubset, type MmebItem, type PreparedRow, type PreparedSubset } from "./data/prepare-subset.js";
 export type { EmbedKind, MmebEmbedder, MmebEmbedInput, MmebQueryVector } from "./embed/embedder.js";
 export { rgeModelEmbedder } from "./embed/rge-model-embedder.js";

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { gradientPng } from "@rge/core/testing";
 import type { MmebRow } from "../data/read-subset.js";
-import { writeSubsetParquet } from "./write-parquet.js";
+import { writeSubsetParquet } from "../data/write-subset.js";
 
 const CLASSIFY = "<|image_1|>\nRepresent the given image for classification\n";
 const labels = ["tench", "goldfinch", "tiger shark", "hammerhead"];

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parquetWriteFile } from "hyparquet-writer";
-import type { MmebRow } from "../data/read-subset.js";
+import type { MmebRow } from "./read-subset.js";
 
 const text = (name: string) => ({ name, type: "BYTE_ARRAY" as const, converted_type: "UTF8" as const, repetition_type: "OPTIONAL" as const });
 const list = (name: string) => [
@@ -12,7 +12,12 @@ const list = (name: string) => [
 
 /**
  * Writes rows as MMEB-eval publishes them: `<data>/<subset>/test-00000-of-00001.parquet`, strings and lists of
- * strings (parquet LIST of UTF8, as Hugging Face datasets writes them), snappy-compressed.
+ * strings (parquet LIST of UTF8, as Hugging Face datasets writes them), snappy-compressed. The layout
+ * `readSubsetRows` and `rge-eval --data` read, for benchmarks of your own. Returns the file's path.
+ *
+ * @example
+ * writeSubsetParquet("./my-mmeb", "MyTask", [{ qry_text: "Find: a cat", qry_img_path: "", tgt_text: ["a cat", "a dog"], tgt_img_path: ["", ""] }]);
+ * // npx rge-eval --data ./my-mmeb --images ./my-mmeb --model <bundle> --subsets MyTask
  */
 export function writeSubsetParquet(dataDir: string, subset: string, rows: readonly MmebRow[]): string {
   const dir = join(dataDir, subset);
