@@ -9,7 +9,7 @@ const script = join(root, "scripts", "api-docs.mjs");
 describe("API reference (TypeDoc)", () => {
   it("documents every entry point of every public package", async () => {
     const { publicEntryPoints } = (await import(script)) as { publicEntryPoints(): { module: string }[] };
-    expect(publicEntryPoints().map((e) => e.module)).toEqual(["@rge/core", "@rge/core/testing", "@rge/eval", "@rge/langchain", "@rge/llamaindex", "@rge/server", "@rge/server/cli"]);
+    expect(publicEntryPoints().map((e) => e.module)).toEqual(["@rge/core", "@rge/core/testing", "@rge/core/web", "@rge/eval", "@rge/langchain", "@rge/llamaindex", "@rge/server", "@rge/server/cli"]);
   });
 
   it("builds from the TSDoc without a warning (broken links, public types that are not exported)", async () => {
