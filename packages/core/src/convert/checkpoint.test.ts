@@ -2,6 +2,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSyn
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { CheckpointInvalidError, InvalidOptionError } from "../errors.js";
+import { externalDataLocations } from "../graph/external-data-locations.js";
 import { asFloat32 } from "../graph/tensor-data.js";
 import { tempDir } from "../testing/temp-dir.js";
 import { canonicalName, openCheckpoint } from "./checkpoint.js";
@@ -128,6 +129,9 @@ describe("convertCheckpoint", () => {
     expect(data).toEqual(["onnx/decoder_model_merged.onnx_data", "onnx/embed_tokens.onnx_data", "onnx/vision_encoder.onnx_data"]);
     const graph = external.files.find((f) => f.path === "onnx/decoder_model_merged.onnx")!;
     expect(graph.bytes).toBeLessThan(100_000);
+    // What browsers fetch beside each graph, read from the graph's bytes.
+    expect(externalDataLocations(readFileSync(join(external.dir, graph.path)))).toEqual(["decoder_model_merged.onnx_data"]);
+    expect(externalDataLocations(readFileSync(join(inline.dir, graph.path)))).toEqual([]);
     const [a, b] = await Promise.all([loadRgeModel(inline.dir), loadRgeModel(external.dir)]);
     const input = { text: "same weights either way", image: join(source, "..", "images", "tall.png") };
     const [qa, qb] = [await a.embedQuery(input, { maxNewTokens: 6 }), await b.embedQuery(input, { maxNewTokens: 6 })];

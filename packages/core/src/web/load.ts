@@ -5,6 +5,7 @@ import { MANIFEST_FILE } from "../bundle/manifest.js";
 import { parseBundle, type Bundle } from "../bundle/parse-bundle.js";
 import { BundleIncompleteError, BundleNotFoundError, DeviceUnavailableError, OnnxInvalidError, throwIfAborted, UnknownDeviceError } from "../errors.js";
 import { ENGINE_OPTION_RULES } from "../engine/engine-options.js";
+import { externalDataLocations } from "../graph/external-data-locations.js";
 import { RgeModel, type EngineOptions } from "../engine/model.js";
 import { checkIo, type Sessions } from "../engine/session-set.js";
 import { abortSignal, checkOptions, func, integerIn, nonEmptyString } from "../options/option-rules.js";
@@ -90,7 +91,7 @@ async function readWebBundle(files: BundleFiles, dtype: RgeDtype, signal: AbortS
   return parseBundle(files.where, dtype, texts, (name) => `${files.where}${files.where.endsWith("/") ? "" : "/"}${name}`);
 }
 
-/** A graph's bytes and those of its external-data file (`<graph>_data`, as `rge convert` names it), if any. */
+/** A graph's bytes and those of the external-data files its weights point into, if any. */
 interface GraphBytes {
   model: Uint8Array;
   externalData?: { path: string; data: Uint8Array }[];
@@ -112,15 +113,20 @@ async function readGraphs(
       missing.push(paths[key]);
       continue;
     }
-    const data = await files.bytes(`${paths[key]}_data`, onProgress, signal);
-    const file = paths[key].slice(paths[key].lastIndexOf("/") + 1);
-    out[key] = data ? { model, externalData: [{ path: `${file}_data`, data }] } : { model };
+    const folder = paths[key].slice(0, paths[key].lastIndexOf("/") + 1);
+    const externalData: { path: string; data: Uint8Array }[] = [];
+    for (const location of externalDataLocations(model)) {
+      const data = await files.bytes(`${folder}${location}`, onProgress, signal);
+      if (!data) missing.push(`${folder}${location}`);
+      else externalData.push({ path: location, data });
+    }
+    out[key] = externalData.length > 0 ? { model, externalData } : { model };
   }
   if (missing.length > 0) {
-    throw new BundleIncompleteError(
-      `RGE bundle at ${files.where} is missing ${missing.join(", ")}. The bundle has no ${bundle.dtype} graphs; load another dtype or convert with \`--dtype ${bundle.dtype}\`.`,
-      missing,
-    );
+    const hint = missing.every((m) => m.endsWith(".onnx"))
+      ? `The bundle has no ${bundle.dtype} graphs; load another dtype or convert with \`--dtype ${bundle.dtype}\`.`
+      : "The bundle is partial; copy all of it.";
+    throw new BundleIncompleteError(`RGE bundle at ${files.where} is missing ${missing.join(", ")}. ${hint}`, missing);
   }
   return out as Record<keyof Bundle["graphs"], GraphBytes>;
 }
@@ -164,6 +170,8 @@ async function openWebSessions(bundle: Bundle, graphs: Record<keyof Bundle["grap
       return await ort.InferenceSession.create(model, {
         executionProviders: [provider],
         graphOptimizationLevel: "all",
+        // WebGPU warns on every session that shape ops run on the CPU, which is by design; errors still show.
+        ...(provider === "webgpu" ? { logSeverityLevel: 3 as const } : {}),
         ...(externalData ? { externalData } : {}),
       });
     } catch (cause) {
