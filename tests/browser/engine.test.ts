@@ -4,7 +4,7 @@ import { convertCheckpoint, loadRgeModel, type RgeInput } from "@rge/core";
 import { gradientPng, tempDir, writeTinyBundle } from "@rge/core/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { buildPage, closeBrowsers, openPage, servePage, type BuiltPage, type ServedPage } from "./harness.js";
-import type { CaseInput, ParityRequest, ParityResult } from "./pages/engine/main.js";
+import type { CaseInput, ParityRequest, ParityResult } from "./pages/engine/parity-types.js";
 
 // The engine of @rge/core/web in headless Chromium, on onnxruntime-web, against @rge/core in this process on
 // onnxruntime-node: the same tiny fp32 bundle, the same text, image and text+image queries and targets. Tokens
@@ -111,7 +111,7 @@ describe.runIf(executablePath)("@rge/core/web in headless Chromium", () => {
 
   it("gives Node's tokens and embeddings on WASM, for text, image and text+image queries and targets", async () => {
     const opened = await openPage(server.url, { executablePath: executablePath! });
-    const result = await opened.page.evaluate((r) => (window as unknown as { rgeParity(r: ParityRequest): Promise<ParityResult> }).rgeParity(r), request("wasm"));
+    const result = await opened.page.evaluate((r) => (globalThis as unknown as { rgeParity(r: ParityRequest): Promise<ParityResult> }).rgeParity(r), request("wasm"));
     await opened.close();
     console.log(`browser engine (wasm): load ${result.loadMs.toFixed(0)} ms, 3 queries + 3 targets ${result.runMs.toFixed(0)} ms, worst embedding difference ${worst(result).toExponential(1)}`);
     expect(result.device).toBe("wasm");
@@ -124,7 +124,7 @@ describe.runIf(executablePath)("@rge/core/web in headless Chromium", () => {
   it("loads a bundle whose weights are in external-data files, fetching exactly the files its graphs name", async () => {
     const opened = await openPage(server.url, { executablePath: executablePath! });
     const external: ParityRequest = { bundle: "external/", device: "wasm", maxNewTokens: MAX_NEW_TOKENS, queries: QUERIES.slice(0, 2), targets: TARGETS.slice(0, 1) };
-    const result = await opened.page.evaluate((r) => (window as unknown as { rgeParity(r: ParityRequest): Promise<ParityResult> }).rgeParity(r), external);
+    const result = await opened.page.evaluate((r) => (globalThis as unknown as { rgeParity(r: ParityRequest): Promise<ParityResult> }).rgeParity(r), external);
     await opened.close();
     console.log(`browser engine (external data): worst embedding difference ${worst(result, nodeExternal).toExponential(1)}`);
     expectSameAsNode(result, 1e-5, nodeExternal);
@@ -143,7 +143,8 @@ describe.runIf(executablePath)("@rge/core/web in headless Chromium", () => {
   it("runs on WebGPU where headless Chromium offers an adapter, and says so in one line where not", async () => {
     const opened = await openPage(server.url, { executablePath: executablePath!, webgpu: true });
     const adapter = await opened.page.evaluate(async () => {
-      const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<{ info?: { vendor: string; architecture: string } } | null> } }).gpu;
+      type Gpu = { requestAdapter(): Promise<{ info?: { vendor: string; architecture: string } } | null> };
+      const gpu = (globalThis as unknown as { navigator: { gpu?: Gpu } }).navigator.gpu;
       const a = gpu ? await gpu.requestAdapter() : null;
       return a ? `${a.info?.vendor ?? "?"}/${a.info?.architecture ?? "?"}` : undefined;
     });
@@ -152,7 +153,7 @@ describe.runIf(executablePath)("@rge/core/web in headless Chromium", () => {
       console.log("browser engine (webgpu): headless Chromium offers no WebGPU adapter here, so nothing ran on it");
       return;
     }
-    const result = await opened.page.evaluate((r) => (window as unknown as { rgeParity(r: ParityRequest): Promise<ParityResult> }).rgeParity(r), request("webgpu"));
+    const result = await opened.page.evaluate((r) => (globalThis as unknown as { rgeParity(r: ParityRequest): Promise<ParityResult> }).rgeParity(r), request("webgpu"));
     await opened.close();
     console.log(`browser engine (webgpu on ${adapter}): load ${result.loadMs.toFixed(0)} ms, run ${result.runMs.toFixed(0)} ms, worst embedding difference ${worst(result).toExponential(1)}`);
     expect(result.device).toBe("webgpu");
@@ -164,7 +165,7 @@ describe.runIf(executablePath)("@rge/core/web in headless Chromium", () => {
     const opened = await openPage(server.url, { executablePath: executablePath! });
     type Failure = { name: string; code: string; message: string } | undefined;
     const fail = (input: CaseInput) =>
-      opened.page.evaluate(([b, i]) => (window as unknown as { rgeFailure(b: string, i: CaseInput): Promise<Failure> }).rgeFailure(b, i), ["bundle/", input] as const);
+      opened.page.evaluate(([b, i]) => (globalThis as unknown as { rgeFailure(b: string, i: CaseInput): Promise<Failure> }).rgeFailure(b, i), ["bundle/", input] as const);
     const remote = await fail({ image: "https://images.example.com/cat.png" });
     expect(remote).toMatchObject({ name: "NetworkDisabledError", code: "RGE_NETWORK_DISABLED" });
     const broken = await fail({ image: "bundle/config.json", imageAs: "blob" });

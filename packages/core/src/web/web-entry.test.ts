@@ -51,8 +51,8 @@ describe("@rge/core/web", () => {
     expect(modules.filter((m) => /^(hub|cli|convert|device)\//.test(m))).toEqual([]);
   });
 
-  it("maps #ort to onnxruntime-web in browsers and onnxruntime-node elsewhere", () => {
+  it("maps #ort to onnxruntime-web in browsers and onnxruntime-node elsewhere, typed by their common API", () => {
     const pkg = JSON.parse(readFileSync(join(SRC, "..", "package.json"), "utf8")) as { imports: Record<string, unknown> };
-    expect(pkg.imports["#ort"]).toEqual({ browser: "onnxruntime-web", default: "onnxruntime-node" });
+    expect(pkg.imports["#ort"]).toEqual({ types: "onnxruntime-common", browser: "onnxruntime-web", default: "onnxruntime-node" });
   });
 });

@@ -1,30 +1,7 @@
 // Runs the engine from @rge/core/web on cases the Node test sends, and returns plain results to compare.
-import { loadRgeModel, RgeError, type RgeInput, type WebDevice } from "@rge/core/web";
+import { loadRgeModel, RgeError, type RgeInput } from "@rge/core/web";
+import type { CaseInput, ParityRequest, ParityResult } from "./parity-types.js";
 
-/** An input as the test describes it: an image by URL, or by URL fetched into a Blob first. */
-export interface CaseInput {
-  text?: string;
-  image?: string;
-  imageAs?: "url" | "blob";
-}
-
-export interface ParityRequest {
-  bundle: string;
-  device: WebDevice;
-  maxNewTokens: number;
-  queries: CaseInput[];
-  targets: CaseInput[];
-}
-
-export interface ParityResult {
-  device: string;
-  deviceReason: string;
-  queries: { embedding: number[]; rationale: string; generatedIds: number[]; tokens: { prompt: number; generated: number } }[];
-  targets: { embedding: number[]; tokens: { prompt: number } }[];
-  streamed: string[];
-  loadMs: number;
-  runMs: number;
-}
 
 async function toInput(c: CaseInput): Promise<RgeInput> {
   const input: RgeInput = c.text !== undefined ? { text: c.text } : {};
