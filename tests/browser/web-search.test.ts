@@ -21,7 +21,8 @@ let server: ServedPage;
 beforeAll(async () => {
   if (!executablePath) return;
   await prepareDemoModel();
-  page = await buildPage(example);
+  // With the example's own vite.config.ts, as `npm run build` there builds it.
+  page = await buildPage(example, { configFile: join(example, "vite.config.ts") });
   server = await servePage(page.dir);
 });
 

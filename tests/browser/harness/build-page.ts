@@ -19,6 +19,11 @@ export interface BuildPageOptions {
   define?: Record<string, string>;
   /** Minify the bundle (default: false, so a stack trace in a failure reads as source). */
   minify?: boolean;
+  /**
+   * Build with this Vite config (an example's own, as its users build it) instead of the harness's settings;
+   * only the output folder, `base` and logging are set here.
+   */
+  configFile?: string;
 }
 
 /**
@@ -45,6 +50,10 @@ const ORT_IN_OWN_CHUNK = { codeSplitting: { groups: [{ name: "onnxruntime-web", 
 export async function buildPage(entryDir: string, options: BuildPageOptions = {}): Promise<BuiltPage> {
   const outDir = options.outDir ?? mkdtempSync(join(tmpdir(), "rge-page-"));
   const started = Date.now();
+  if (options.configFile) {
+    await build({ configFile: options.configFile, root: entryDir, base: "./", logLevel: "warn", build: { outDir, emptyOutDir: true, reportCompressedSize: false } });
+    return { dir: outDir, seconds: (Date.now() - started) / 1000, remove: () => rmSync(outDir, { recursive: true, force: true }) };
+  }
   await build({
     configFile: false,
     root: entryDir,
