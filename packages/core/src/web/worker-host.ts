@@ -76,7 +76,7 @@ class WorkerHost {
     private readonly load: NonNullable<ExposeRgeModelOptions["load"]>,
   ) {
     // Replies go out at the end of the current task: tokens of one decode step travel together, without delay.
-    this.outbox = new Outbox<WorkerReply>(port, queueMicrotask, (reply, error) => {
+    this.outbox = new Outbox<WorkerReply>(port, (flush) => queueMicrotask(flush), (reply, error) => {
       if (reply.kind === "result" || reply.kind === "failed") this.fail(reply.id, new RgeError("RGE_INTERNAL", `The worker could not post its reply to the page: ${(error as Error).message}`));
     });
     port.addEventListener("message", (event) => {

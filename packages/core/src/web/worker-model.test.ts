@@ -385,6 +385,22 @@ describe("RgeWorkerModel lifetime", () => {
     port1.close();
   });
 
+  it("calls queueMicrotask as a plain function, as browsers require", { timeout: 10_000 }, async () => {
+    // Browsers throw "Illegal invocation" for queueMicrotask called on another object; Node does not care.
+    const real = globalThis.queueMicrotask;
+    vi.stubGlobal("queueMicrotask", function (this: unknown, callback: () => void) {
+      if (this !== undefined && this !== globalThis) throw new TypeError("Illegal invocation");
+      real(callback);
+    });
+    try {
+      const other = await RgeWorkerModel.load(startWorker().page, bundle, OPTIONS);
+      expect((await other.embedTarget({ text: "doc" })).embedding.length).toBe(model.dimension);
+      await other.dispose();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it("refuses exposeRgeModel without a port outside a worker", () => {
     expect(() => exposeRgeModel()).toThrow(/runs in a Web Worker's script/);
   });
