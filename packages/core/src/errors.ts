@@ -35,6 +35,7 @@ export type RgeErrorCode =
   | "RGE_VECTOR_STORE_INVALID"
   | "RGE_REMOTE_AUTH"
   | "RGE_REMOTE_FAILED"
+  | "RGE_WORKER_FAILED"
   | "RGE_INTERNAL";
 
 /** Base class of every error thrown by RGE packages. */
@@ -303,6 +304,29 @@ export class RemoteError extends RgeError {
     this.status = status;
     this.serverCode = serverCode;
     this.retryable = status === undefined || status === 429 || status >= 500;
+  }
+}
+
+/**
+ * The Web Worker that runs a model (`RgeWorkerModel`) failed as a whole: it raised an `error` event (its script did
+ * not load, or it threw outside a call), a message from it could not be read, or its port closed. The model in it
+ * is gone, so every pending and later call on it rejects with this; terminate the worker, start a new one and load
+ * the model again. Not `RGE_INTERNAL`: the usual causes lie outside RGE (the worker ran out of memory, the app
+ * closed its port, a bundler served the wrong script), and the remedy, a new worker, is one an app can automate.
+ *
+ * @example
+ * try {
+ *   await model.embedQuery(input);
+ * } catch (error) {
+ *   if (!(error instanceof WorkerFailedError)) throw error;
+ *   worker.terminate();
+ *   worker = new Worker(new URL("./rge.worker.ts", import.meta.url), { type: "module" });
+ *   model = await RgeWorkerModel.load(worker, bundleUrl);
+ * }
+ */
+export class WorkerFailedError extends RgeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("RGE_WORKER_FAILED", message, options);
   }
 }
 

@@ -3,6 +3,9 @@
 export { loadRgeModel, type WebDevice, type WebLoadRgeModelOptions } from "./load.js";
 export type { WebBundleSource, WebLoadProgress } from "./bundle-files.js";
 export { decodeWebImage, readWebImageSource } from "./image-loader.js";
+export { exposeRgeModel, type ExposeRgeModelOptions } from "./worker-host.js";
+export { RgeWorkerModel } from "./worker-model.js";
+export type { MessagePortLike } from "./worker-protocol.js";
 export {
   RgeModel,
   type EmbedOptions,
