@@ -1,10 +1,10 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { convertCheckpoint, loadRgeModel, type RgeInput } from "@rge/core";
 import { gradientPng, tempDir, writeTinyBundle } from "@rge/core/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { buildPage, closeBrowsers, openPage, servePage, type BuiltPage, type ServedPage } from "./harness.js";
-import type { CaseInput, ParityRequest, ParityResult } from "./pages/engine/parity-types.js";
+import type { CaseInput, ParityRequest, ParityResult, SourceRun, SourcesRequest } from "./pages/engine/parity-types.js";
 
 // The engine of @rge/core/web in headless Chromium, on onnxruntime-web, against @rge/core in this process on
 // onnxruntime-node: the same tiny fp32 bundle, the same text, image and text+image queries and targets. Tokens
@@ -13,6 +13,7 @@ import type { CaseInput, ParityRequest, ParityResult } from "./pages/engine/pari
 const chromium = inject("chromium");
 const executablePath = chromium.executablePath;
 const tmp = tempDir("rge-browser-engine-");
+let bundleDir: string;
 let page: BuiltPage;
 let server: ServedPage;
 type NodeResult = Omit<ParityResult, "device" | "deviceReason" | "loadMs" | "runMs">;
@@ -58,7 +59,7 @@ function maxAbsDiff(a: readonly number[], b: ArrayLike<number>): number {
 
 beforeAll(async () => {
   if (!executablePath) return;
-  const bundle = join(tmp.dir, "bundle");
+  const bundle = (bundleDir = join(tmp.dir, "bundle"));
   writeTinyBundle(bundle, { seed: 21 });
   const images = join(tmp.dir, "images");
   mkdirSync(images);
@@ -137,6 +138,30 @@ describe.runIf(executablePath)("@rge/core/web in headless Chromium", () => {
       "onnx/vision_encoder.onnx",
       "onnx/vision_encoder.onnx_data",
     ]);
+    expect(opened.errors).toEqual([]);
+  });
+
+  it("reads a bundle from the Cache API (the second load fetches no graph), OPFS and a picked folder", async () => {
+    const opened = await openPage(server.url, { executablePath: executablePath! });
+    await opened.page.setInputFiles("#folder", bundleDir);
+    const files = (readdirSync(bundleDir, { recursive: true, encoding: "utf8" }) as string[]).filter((f) => statSync(join(bundleDir, f)).isFile());
+    const graphRequests = () => server.requests.filter((r) => r.includes("/bundle/onnx/")).length;
+    const before = graphRequests();
+    const request: SourcesRequest = { bundle: "bundle/", files, maxNewTokens: MAX_NEW_TOKENS, query: QUERIES[0]!, target: TARGETS[1]! };
+    const runs = await opened.page.evaluate((r) => (globalThis as unknown as { rgeSources(r: SourcesRequest): Promise<SourceRun[]> }).rgeSources(r), request);
+    await opened.close();
+    const [first, second, opfs, folder] = runs;
+    expect(first!.cachedReports).toBe(0);
+    expect(second!.reports).toBeGreaterThan(0);
+    expect(second!.cachedReports).toBe(second!.reports);
+    // Three graphs fetched by the first load and three by the copy into OPFS: none by the second load.
+    expect(graphRequests() - before).toBe(6);
+    for (const run of runs) {
+      expect(run.query.generatedIds, run.source).toEqual(node.queries[0]!.generatedIds);
+      expect(maxAbsDiff(run.query.embedding, node.queries[0]!.embedding), run.source).toBeLessThan(1e-5);
+      expect(maxAbsDiff(run.target.embedding, node.targets[1]!.embedding), run.source).toBeLessThan(1e-5);
+    }
+    expect([opfs!.source, folder!.source]).toEqual(["opfs", "folder"]);
     expect(opened.errors).toEqual([]);
   });
 

@@ -135,10 +135,11 @@ class PickedFiles implements BundleFiles {
   private readonly byPath = new Map<string, File>();
 
   constructor(files: readonly File[]) {
-    // A picked folder names files "<folder>/<path>"; files picked one by one have no relative path.
+    // A picked folder names files "<folder>/<path>"; other files go by their name, which may hold the path
+    // inside the bundle (`new File([bytes], "onnx/decoder_model_merged.onnx")`).
     for (const file of files) {
-      const relative = file.webkitRelativePath || file.name;
-      this.byPath.set(relative.includes("/") ? relative.slice(relative.indexOf("/") + 1) : relative, file);
+      const relative = file.webkitRelativePath;
+      this.byPath.set(relative ? relative.slice(relative.indexOf("/") + 1) : file.name, file);
     }
     const first = files[0]?.webkitRelativePath;
     this.where = first?.includes("/") ? `the folder ${first.slice(0, first.indexOf("/"))}` : "the picked files";

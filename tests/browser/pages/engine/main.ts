@@ -1,6 +1,6 @@
 // Runs the engine from @rge/core/web on cases the Node test sends, and returns plain results to compare.
 import { loadRgeModel, RgeError, type RgeInput } from "@rge/core/web";
-import type { CaseInput, ParityRequest, ParityResult } from "./parity-types.js";
+import type { CaseInput, ParityRequest, ParityResult, SourceRun, SourcesRequest } from "./parity-types.js";
 
 
 async function toInput(c: CaseInput): Promise<RgeInput> {
@@ -47,4 +47,40 @@ async function failure(bundle: string, input: CaseInput): Promise<{ name: string
   }
 }
 
-Object.assign(window, { rgeParity: run, rgeFailure: failure });
+/**
+ * Loads the bundle from the Cache API (twice: the first load fills it), from a copy in the origin private file
+ * system, and from the folder the test picked in `#folder`, embedding the same query and target each time.
+ */
+async function sources(request: SourcesRequest): Promise<SourceRun[]> {
+  const once = async (source: SourceRun["source"], bundle: Parameters<typeof loadRgeModel>[0], cache: string | false): Promise<SourceRun> => {
+    let reports = 0;
+    let cachedReports = 0;
+    const model = await loadRgeModel(bundle, { maxNewTokens: request.maxNewTokens, cacheSize: 0, cache, onProgress: (p) => (reports++, p.cached && cachedReports++) });
+    try {
+      const query = await model.embedQuery(await toInput(request.query));
+      const target = await model.embedTarget(await toInput(request.target));
+      return { source, reports, cachedReports, query: { embedding: Array.from(query.embedding), generatedIds: query.generatedIds }, target: { embedding: Array.from(target.embedding) } };
+    } finally {
+      await model.dispose();
+    }
+  };
+  await caches.delete("rge-test");
+  const first = await once("cache", request.bundle, "rge-test");
+  const second = await once("cache", request.bundle, "rge-test");
+  const root = await navigator.storage.getDirectory();
+  const dir = await root.getDirectoryHandle("rge-bundle", { create: true });
+  for (const name of request.files) {
+    const parts = name.split("/");
+    let folder = dir;
+    for (const part of parts.slice(0, -1)) folder = await folder.getDirectoryHandle(part, { create: true });
+    const writable = await (await folder.getFileHandle(parts.at(-1)!, { create: true })).createWritable();
+    await writable.write(await (await fetch(new URL(name, new URL(request.bundle, location.href)))).arrayBuffer());
+    await writable.close();
+  }
+  const opfs = await once("opfs", dir, false);
+  const picked = (document.getElementById("folder") as HTMLInputElement).files!;
+  const folder = await once("folder", picked, false);
+  return [first, second, opfs, folder];
+}
+
+Object.assign(window, { rgeParity: run, rgeFailure: failure, rgeSources: sources });

@@ -25,3 +25,22 @@ export interface ParityResult {
   runMs: number;
 }
 
+
+/** One query and one target embedded from a bundle read one way (the Cache API, OPFS, a picked folder). */
+export interface SourceRun {
+  source: "cache" | "opfs" | "folder";
+  /** Progress reports that came from the Cache API or local files, against all reports. */
+  cachedReports: number;
+  reports: number;
+  query: { embedding: number[]; generatedIds: number[] };
+  target: { embedding: number[] };
+}
+
+export interface SourcesRequest {
+  bundle: string;
+  /** The bundle's files, by path inside it, to copy into OPFS. */
+  files: string[];
+  maxNewTokens: number;
+  query: CaseInput;
+  target: CaseInput;
+}
