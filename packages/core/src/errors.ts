@@ -38,6 +38,44 @@ export type RgeErrorCode =
   | "RGE_WORKER_FAILED"
   | "RGE_INTERNAL";
 
+/**
+ * Each code's class name. `name` is set from here, not from the class, because minifiers rename classes: a
+ * bundled page would otherwise log `e: …` instead of `EmptyInputError: …`.
+ */
+const ERROR_NAMES: Record<RgeErrorCode, string> = {
+  RGE_BUNDLE_NOT_FOUND: "BundleNotFoundError",
+  RGE_BUNDLE_INCOMPLETE: "BundleIncompleteError",
+  RGE_BUNDLE_MISMATCH: "BundleMismatchError",
+  RGE_ONNX_INVALID: "OnnxInvalidError",
+  RGE_IMAGE_UNDECODABLE: "ImageDecodeError",
+  RGE_IMAGE_TOO_LARGE: "ImageTooLargeError",
+  RGE_IMAGE_UNSUPPORTED_SOURCE: "ImageSourceError",
+  RGE_IMAGE_UNSUPPORTED_SHAPE: "ImageShapeError",
+  RGE_EMPTY_INPUT: "EmptyInputError",
+  RGE_INPUT_TOO_LONG: "InputTooLongError",
+  RGE_UNKNOWN_DEVICE: "UnknownDeviceError",
+  RGE_DEVICE_UNAVAILABLE: "DeviceUnavailableError",
+  RGE_UNKNOWN_DTYPE: "UnknownDtypeError",
+  RGE_NETWORK_DISABLED: "NetworkDisabledError",
+  RGE_HUB_AUTH: "HubAuthError",
+  RGE_HUB_NOT_FOUND: "HubNotFoundError",
+  RGE_DOWNLOAD_FAILED: "DownloadError",
+  RGE_DOWNLOAD_CORRUPT: "DownloadCorruptError",
+  RGE_ABORTED: "AbortedError",
+  RGE_DISPOSED: "DisposedError",
+  RGE_INVALID_OPTION: "InvalidOptionError",
+  RGE_CHECKPOINT_INVALID: "CheckpointInvalidError",
+  RGE_DECODER_UNSUPPORTED: "DecoderUnsupportedError",
+  RGE_NON_FINITE_OUTPUT: "NonFiniteOutputError",
+  RGE_REMOTE_AUTH: "RemoteAuthError",
+  RGE_REMOTE_FAILED: "RemoteError",
+  RGE_WORKER_FAILED: "WorkerFailedError",
+  RGE_EVAL_DATA_INVALID: "MmebDataError",
+  RGE_DIMENSION_MISMATCH: "DimensionMismatchError",
+  RGE_VECTOR_STORE_INVALID: "VectorStoreFileError",
+  RGE_INTERNAL: "RgeError",
+};
+
 /** Base class of every error thrown by RGE packages. */
 export class RgeError extends Error {
   readonly code: RgeErrorCode;
@@ -45,7 +83,7 @@ export class RgeError extends Error {
   constructor(code: RgeErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
-    this.name = new.target.name;
+    this.name = new.target === RgeError ? "RgeError" : ERROR_NAMES[code];
   }
 }
 
