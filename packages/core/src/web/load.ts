@@ -25,7 +25,12 @@ export interface WebLoadRgeModelOptions extends EngineOptions {
   allowNetwork?: boolean;
   /** WASM threads (`ort.env.wasm.numThreads`, shared by every model on the page; more than one needs a cross-origin isolated page). Default: ONNX Runtime's choice. */
   threads?: number;
-  /** Where onnxruntime-web's `.wasm` files are served (`ort.env.wasm.wasmPaths`). Default: beside its JavaScript, which bundlers such as Vite handle. */
+  /**
+   * Where onnxruntime-web's `.wasm` files are served (`ort.env.wasm.wasmPaths`), a URL prefix; a relative one is
+   * resolved by the browser against the document (or, in a worker, the worker's script; `RgeWorkerModel` resolves
+   * it against the page before sending it). Default: beside onnxruntime-web's JavaScript, which bundlers such as
+   * Vite handle.
+   */
   wasmPaths?: string;
   /** Cache API cache for graphs fetched from a URL, so later visits load offline. Default "rge-bundles"; false turns it off. */
   cache?: string | false;
