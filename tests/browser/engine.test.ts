@@ -1,13 +1,16 @@
-import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { convertCheckpoint, loadRgeModel, type RgeInput } from "@rge/core";
 import { gradientPng, tempDir, writeTinyBundle } from "@rge/core/testing";
+import sharp from "sharp";
+// Core's Node decoder is not a public export; the test compares the browser's pixels with it directly.
+import { decodeImage } from "../../packages/core/src/preprocess/image/decode-image.js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { buildPage, closeBrowsers, openPage, servePage, type BuiltPage, type ServedPage } from "./harness.js";
 import type { CaseInput, ParityRequest, ParityResult, SourceRun, SourcesRequest } from "./pages/engine/parity-types.js";
 
 // The engine of @rge/core/web in headless Chromium, on onnxruntime-web, against @rge/core in this process on
-// onnxruntime-node: the same tiny fp32 bundle, the same text, image and text+image queries and targets. Tokens
+// onnxruntime-node: the same tiny fp32 bundle, the same text, image (PNG and JPEG) and text+image queries and targets. Tokens
 // must be identical and embeddings within 1e-5.
 
 const chromium = inject("chromium");
@@ -29,6 +32,7 @@ const TARGETS: CaseInput[] = [
   { text: "a soft gradient from dark to light" },
   { image: "images/tall.png", imageAs: "blob" },
   { text: "a caption beside its picture", image: "images/wide.png" },
+  { image: "images/photo.jpg", imageAs: "blob" },
 ];
 const MAX_NEW_TOKENS = 8;
 
@@ -65,6 +69,8 @@ beforeAll(async () => {
   mkdirSync(images);
   writeFileSync(join(images, "wide.png"), await gradientPng(84, 56, 40));
   writeFileSync(join(images, "tall.png"), await gradientPng(56, 112, 200));
+  // A JPEG too: Chromium's decoder and sharp's (both libjpeg-turbo) must give the same pixels.
+  writeFileSync(join(images, "photo.jpg"), await sharp(await gradientPng(112, 84, 90)).jpeg({ quality: 80 }).toBuffer());
   node = await runOnNode(bundle, images, QUERIES, TARGETS);
   // The converter's own output with every weight in external-data files, as multi-GB graphs are shipped.
   const checkpoint = join(import.meta.dirname, "..", "..", "packages", "core", "src", "convert", "__fixtures__", "reference", "checkpoint");
@@ -120,6 +126,18 @@ describe.runIf(executablePath)("@rge/core/web in headless Chromium", () => {
     expectSameAsNode(result, 1e-5);
     expect(opened.errors).toEqual([]);
     expect(opened.blockedRequests).toEqual([]);
+  });
+
+  it("decodes PNG and JPEG to the same RGB pixels as Node's decoder (sharp)", async () => {
+    const opened = await openPage(server.url, { executablePath: executablePath! });
+    for (const name of ["wide.png", "photo.jpg"]) {
+      const web = await opened.page.evaluate((u) => (globalThis as unknown as { rgeDecode(u: string): Promise<{ width: number; height: number; data: number[] }> }).rgeDecode(u), `images/${name}`);
+      const here = await decodeImage(readFileSync(join(tmp.dir, "images", name)));
+      expect([web.width, web.height], name).toEqual([here.width, here.height]);
+      expect(maxAbsDiff(web.data, here.data), name).toBe(0);
+    }
+    await opened.close();
+    expect(opened.errors).toEqual([]);
   });
 
   it("loads a bundle whose weights are in external-data files, fetching exactly the files its graphs name", async () => {

@@ -1,5 +1,5 @@
 // Runs the engine from @rge/core/web on cases the Node test sends, and returns plain results to compare.
-import { loadRgeModel, RgeError, type RgeInput } from "@rge/core/web";
+import { decodeWebImage, loadRgeModel, RgeError, type RgeInput } from "@rge/core/web";
 import type { CaseInput, ParityRequest, ParityResult, SourceRun, SourcesRequest } from "./parity-types.js";
 
 
@@ -83,4 +83,10 @@ async function sources(request: SourcesRequest): Promise<SourceRun[]> {
   return [first, second, opfs, folder];
 }
 
-Object.assign(window, { rgeParity: run, rgeFailure: failure, rgeSources: sources });
+/** The RGB pixels the browser's decoder gives for an image URL, for comparison with Node's (sharp). */
+async function decode(url: string): Promise<{ width: number; height: number; data: number[] }> {
+  const image = await decodeWebImage(new Uint8Array(await (await fetch(url)).arrayBuffer()));
+  return { width: image.width, height: image.height, data: Array.from(image.data) };
+}
+
+Object.assign(window, { rgeParity: run, rgeFailure: failure, rgeSources: sources, rgeDecode: decode });
