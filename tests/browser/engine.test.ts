@@ -19,7 +19,7 @@ const tmp = tempDir("rge-browser-engine-");
 let bundleDir: string;
 let page: BuiltPage;
 let server: ServedPage;
-type NodeResult = Omit<ParityResult, "device" | "deviceReason" | "loadMs" | "runMs">;
+type NodeResult = Omit<ParityResult, "device" | "deviceReason" | "kvCacheOnDevice" | "loadMs" | "runMs">;
 let node: NodeResult;
 let nodeExternal: NodeResult;
 
@@ -120,6 +120,7 @@ describe.runIf(executablePath)("@rge/core/web in headless Chromium", () => {
     const opened = await openPage(server.url, { executablePath: executablePath! });
     const result = await opened.page.evaluate((r) => (globalThis as unknown as { rgeParity(r: ParityRequest): Promise<ParityResult> }).rgeParity(r), request("wasm"));
     await opened.close();
+    expect(result.kvCacheOnDevice).toBe(false);
     console.log(`browser engine (wasm): load ${result.loadMs.toFixed(0)} ms, 3 queries + 3 targets ${result.runMs.toFixed(0)} ms, worst embedding difference ${worst(result).toExponential(1)}`);
     expect(result.device).toBe("wasm");
     expect(node.queries.every((q) => q.generatedIds.length === MAX_NEW_TOKENS)).toBe(true);
@@ -196,11 +197,21 @@ describe.runIf(executablePath)("@rge/core/web in headless Chromium", () => {
       console.log("browser engine (webgpu): headless Chromium offers no WebGPU adapter here, so nothing ran on it");
       return;
     }
-    const result = await opened.page.evaluate((r) => (globalThis as unknown as { rgeParity(r: ParityRequest): Promise<ParityResult> }).rgeParity(r), request("webgpu"));
+    // The KV cache on the GPU between steps (the default), then copied through the host each step.
+    for (const kvCacheOnDevice of [true, false]) {
+      const result = await opened.page.evaluate(
+        (r) => (globalThis as unknown as { rgeParity(r: ParityRequest): Promise<ParityResult> }).rgeParity(r),
+        { ...request("webgpu"), kvCacheOnDevice },
+      );
+      console.log(
+        `browser engine (webgpu on ${adapter}, KV cache ${kvCacheOnDevice ? "on the device" : "through the host"}): ` +
+          `load ${result.loadMs.toFixed(0)} ms, run ${result.runMs.toFixed(0)} ms, worst embedding difference ${worst(result).toExponential(1)}`,
+      );
+      expect(result.device).toBe("webgpu");
+      expect(result.kvCacheOnDevice).toBe(kvCacheOnDevice);
+      expectSameAsNode(result, 1e-4);
+    }
     await opened.close();
-    console.log(`browser engine (webgpu on ${adapter}): load ${result.loadMs.toFixed(0)} ms, run ${result.runMs.toFixed(0)} ms, worst embedding difference ${worst(result).toExponential(1)}`);
-    expect(result.device).toBe("webgpu");
-    expectSameAsNode(result, 1e-4);
     expect(opened.blockedRequests).toEqual([]);
   });
 

@@ -139,6 +139,8 @@ export class RgeModel {
   readonly device: string;
   /** Why that provider: the device asked for, and for "auto" what each provider passed over lacked. */
   readonly deviceReason: string;
+  /** The KV cache stays on the GPU between decode steps (WebGPU with `kvCacheOnDevice`, the default there). */
+  readonly kvCacheOnDevice: boolean;
   readonly dtype: RgeDtype;
   readonly maxNewTokens: number;
   private readonly tokenizer: RgeTokenizer;
@@ -160,6 +162,7 @@ export class RgeModel {
     this.dimension = bundle.manifest.embeddingDim;
     this.device = sessions.provider;
     this.deviceReason = sessions.reason ?? `device "${sessions.provider}"`;
+    this.kvCacheOnDevice = deviceKv !== undefined;
     this.dtype = bundle.dtype;
     this.maxNewTokens = options.maxNewTokens ?? bundle.manifest.maxNewTokens;
     this.batchSize = options.batchSize;

@@ -7,8 +7,10 @@ import { BundleIncompleteError, BundleNotFoundError, DeviceUnavailableError, Onn
 import { ENGINE_OPTION_RULES } from "../engine/engine-options.js";
 import { externalDataLocations } from "../graph/external-data-locations.js";
 import { RgeModel, type EngineOptions } from "../engine/model.js";
-import { checkIo, type Sessions } from "../engine/session-set.js";
-import { abortSignal, checkOptions, func, integerIn, nonEmptyString } from "../options/option-rules.js";
+import { DeviceKvOps } from "../engine/device-kv-cache.js";
+import { cacheElementType, checkIo, type Sessions } from "../engine/session-set.js";
+import { graphOutputNamesOf } from "../graph/graph-outputs.js";
+import { abortSignal, boolean, checkOptions, func, integerIn, nonEmptyString } from "../options/option-rules.js";
 import { bundleFiles, type BundleFiles, type WebBundleSource, type WebLoadProgress } from "./bundle-files.js";
 import { WEB_IMAGE_LOADER } from "./image-loader.js";
 
@@ -40,6 +42,11 @@ export interface WebLoadRgeModelOptions extends EngineOptions {
   signal?: AbortSignal;
   /** Receives warnings such as a device fallback. Default `console.warn`. */
   onWarning?: (message: string) => void;
+  /**
+   * On WebGPU, keep the KV cache on the GPU between steps: only logits and hidden states come back, and rows join
+   * and leave through small graphs on the device, as in Node. Default true; false copies it through the host.
+   */
+  kvCacheOnDevice?: boolean;
 }
 
 const WEB_LOAD_OPTION_RULES = {
@@ -51,6 +58,7 @@ const WEB_LOAD_OPTION_RULES = {
   cache: (v: unknown, name: string) => (v === false ? undefined : nonEmptyString(v, name)),
   onProgress: func,
   signal: abortSignal,
+  kvCacheOnDevice: boolean,
 };
 const DEVICES: readonly WebDevice[] = ["wasm", "webgpu", "auto"];
 
@@ -75,9 +83,13 @@ export async function loadRgeModel(source: WebBundleSource, options: WebLoadRgeM
   if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = options.wasmPaths;
   const onWarning = options.onWarning ?? ((m: string) => console.warn(m));
   const graphs = await readGraphs(files, bundle, options.onProgress, options.signal);
-  const sessions = await createWebSessions(bundle, graphs, device, onWarning);
+  const sessions = await createWebSessions(bundle, graphs, device, options.kvCacheOnDevice !== false, onWarning);
   checkIo(bundle, sessions);
-  return new RgeModel(bundle, sessions, { ...options, batchSize: options.batchSize ?? 8, allowNetwork: options.allowNetwork ?? false }, WEB_IMAGE_LOADER);
+  const { text } = bundle.config;
+  const deviceKv = sessions.kvOnDevice
+    ? await DeviceKvOps.create("webgpu", text.numLayers, cacheElementType(sessions.decoder), text.numKvHeads, text.headDim)
+    : undefined;
+  return new RgeModel(bundle, sessions, { ...options, batchSize: options.batchSize ?? 8, allowNetwork: options.allowNetwork ?? false }, WEB_IMAGE_LOADER, deviceKv);
 }
 
 async function readWebBundle(files: BundleFiles, dtype: RgeDtype, signal: AbortSignal | undefined): Promise<Bundle> {
@@ -136,11 +148,14 @@ async function readGraphs(
   return out as Record<keyof Bundle["graphs"], GraphBytes>;
 }
 
+type InferenceSessionOptions = ort.InferenceSession.SessionOptions;
+
 /** Opens the three sessions on one provider, one after another; `auto` falls back from WebGPU to WASM. */
 async function createWebSessions(
   bundle: Bundle,
   graphs: Record<keyof Bundle["graphs"], GraphBytes>,
   device: WebDevice,
+  kvOnDevice: boolean,
   onWarning: (message: string) => void,
 ): Promise<Sessions> {
   let reason = `device "${device}" was requested`;
@@ -148,17 +163,17 @@ async function createWebSessions(
     const adapter = await webGpuAdapter();
     if (adapter.ok) {
       try {
-        return { ...(await openWebSessions(bundle, graphs, "webgpu")), reason: `device "auto" chose webgpu: ${adapter.detail}` };
+        return { ...(await openWebSessions(bundle, graphs, "webgpu", kvOnDevice)), reason: `device "auto" chose webgpu: ${adapter.detail}` };
       } catch (error) {
         if (error instanceof OnnxInvalidError) throw error;
         reason = `device "auto" chose wasm: webgpu failed (${(error as Error).message.split("\n")[0]})`;
         onWarning(`RGE: ${reason}.`);
       }
     } else reason = `device "auto" chose wasm: ${adapter.detail}`;
-    return { ...(await openWebSessions(bundle, graphs, "wasm")), reason };
+    return { ...(await openWebSessions(bundle, graphs, "wasm", false)), reason };
   }
   try {
-    return { ...(await openWebSessions(bundle, graphs, device)), reason };
+    return { ...(await openWebSessions(bundle, graphs, device, device === "webgpu" && kvOnDevice)), reason };
   } catch (error) {
     if (error instanceof OnnxInvalidError || device === "wasm") throw error;
     throw new DeviceUnavailableError(
@@ -168,8 +183,13 @@ async function createWebSessions(
   }
 }
 
-async function openWebSessions(bundle: Bundle, graphs: Record<keyof Bundle["graphs"], GraphBytes>, provider: "wasm" | "webgpu"): Promise<Sessions> {
-  const open = async (key: keyof Bundle["graphs"]) => {
+async function openWebSessions(
+  bundle: Bundle,
+  graphs: Record<keyof Bundle["graphs"], GraphBytes>,
+  provider: "wasm" | "webgpu",
+  kvOnDevice: boolean,
+): Promise<Sessions> {
+  const open = async (key: keyof Bundle["graphs"], extra: InferenceSessionOptions = {}) => {
     const { model, externalData } = graphs[key];
     try {
       return await ort.InferenceSession.create(model, {
@@ -178,6 +198,7 @@ async function openWebSessions(bundle: Bundle, graphs: Record<keyof Bundle["grap
         // WebGPU warns on every session that shape ops run on the CPU, which is by design; errors still show.
         ...(provider === "webgpu" ? { logSeverityLevel: 3 as const } : {}),
         ...(externalData ? { externalData } : {}),
+        ...extra,
       });
     } catch (cause) {
       const message = (cause as Error).message ?? String(cause);
@@ -188,8 +209,13 @@ async function openWebSessions(bundle: Bundle, graphs: Record<keyof Bundle["grap
   // One at a time: the WebGPU provider does not support creating sessions concurrently.
   const visionEncoder = await open("visionEncoder");
   const embedTokens = await open("embedTokens");
-  const decoder = await open("decoder");
-  return { visionEncoder, embedTokens, decoder, provider };
+  // The cache outputs stay on the GPU, to be fed back without a round trip through the host.
+  const cacheOutputs = kvOnDevice ? graphOutputNamesOf(graphs.decoder.model).filter((n) => /^(present|new_key_values)\./.test(n)) : [];
+  const decoder = await open(
+    "decoder",
+    cacheOutputs.length > 0 ? { preferredOutputLocation: Object.fromEntries(cacheOutputs.map((n) => [n, "gpu-buffer" as const])) } : {},
+  );
+  return { visionEncoder, embedTokens, decoder, provider, kvOnDevice: cacheOutputs.length > 0 };
 }
 
 /** Whether the page offers a WebGPU adapter worth using: present, and not a software fallback. */

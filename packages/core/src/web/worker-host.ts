@@ -132,7 +132,7 @@ class WorkerHost {
       return undefined;
     }
     this.models.set(id, model);
-    return { dimension: model.dimension, device: model.device, deviceReason: model.deviceReason, dtype: model.dtype, maxNewTokens: model.maxNewTokens };
+    return { dimension: model.dimension, device: model.device, deviceReason: model.deviceReason, kvCacheOnDevice: model.kvCacheOnDevice, dtype: model.dtype, maxNewTokens: model.maxNewTokens };
   }
 
   private async disposeModel(id: number): Promise<void> {

@@ -102,6 +102,7 @@ describe("RgeWorkerModel results", () => {
       dimension: inProcess.dimension,
       device: inProcess.device,
       deviceReason: inProcess.deviceReason,
+      kvCacheOnDevice: false,
       dtype: inProcess.dtype,
       maxNewTokens: 40,
     });

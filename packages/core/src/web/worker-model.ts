@@ -57,6 +57,8 @@ export class RgeWorkerModel {
   readonly device: string;
   /** Why that provider (see `RgeModel.deviceReason`). */
   readonly deviceReason: string;
+  /** The KV cache stays on the GPU between decode steps (see `RgeModel.kvCacheOnDevice`). */
+  readonly kvCacheOnDevice: boolean;
   readonly dtype: RgeDtype;
   readonly maxNewTokens: number;
   private disposing: Promise<void> | undefined;
@@ -70,6 +72,7 @@ export class RgeWorkerModel {
     this.dimension = info.dimension;
     this.device = info.device;
     this.deviceReason = info.deviceReason;
+    this.kvCacheOnDevice = info.kvCacheOnDevice;
     this.dtype = info.dtype;
     this.maxNewTokens = info.maxNewTokens;
   }

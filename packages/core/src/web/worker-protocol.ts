@@ -43,6 +43,7 @@ export interface WorkerModelInfo {
   dimension: number;
   device: string;
   deviceReason: string;
+  kvCacheOnDevice: boolean;
   dtype: RgeDtype;
   maxNewTokens: number;
 }

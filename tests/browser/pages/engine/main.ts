@@ -11,7 +11,13 @@ async function toInput(c: CaseInput): Promise<RgeInput> {
 
 async function run(request: ParityRequest): Promise<ParityResult> {
   const started = performance.now();
-  const model = await loadRgeModel(request.bundle, { device: request.device, maxNewTokens: request.maxNewTokens, cacheSize: 0, cache: false });
+  const model = await loadRgeModel(request.bundle, {
+    device: request.device,
+    maxNewTokens: request.maxNewTokens,
+    cacheSize: 0,
+    cache: false,
+    ...(request.kvCacheOnDevice !== undefined ? { kvCacheOnDevice: request.kvCacheOnDevice } : {}),
+  });
   const loaded = performance.now();
   try {
     const streamed = request.queries.map(() => "");
@@ -22,6 +28,7 @@ async function run(request: ParityRequest): Promise<ParityResult> {
     return {
       device: model.device,
       deviceReason: model.deviceReason,
+      kvCacheOnDevice: model.kvCacheOnDevice,
       queries: queries.map((q) => ({ embedding: Array.from(q.embedding), rationale: q.rationale, generatedIds: q.generatedIds, tokens: q.tokens })),
       targets: targets.map((t) => ({ embedding: Array.from(t.embedding), tokens: t.tokens })),
       streamed,

@@ -10,6 +10,8 @@ export interface CaseInput {
 export interface ParityRequest {
   bundle: string;
   device: "wasm" | "webgpu" | "auto";
+  /** Default: the loader's (on the device, on WebGPU). */
+  kvCacheOnDevice?: boolean;
   maxNewTokens: number;
   queries: CaseInput[];
   targets: CaseInput[];
@@ -18,6 +20,7 @@ export interface ParityRequest {
 export interface ParityResult {
   device: string;
   deviceReason: string;
+  kvCacheOnDevice: boolean;
   queries: { embedding: number[]; rationale: string; generatedIds: number[]; tokens: { prompt: number; generated: number } }[];
   targets: { embedding: number[]; tokens: { prompt: number } }[];
   streamed: string[];
