@@ -215,7 +215,7 @@ describe.runIf(executablePath)("@rge/core/web in headless Chromium", () => {
     expect(opened.blockedRequests).toEqual([]);
   });
 
-  it("refuses an image on another origin without allowNetwork, and undecodable bytes, with typed errors, fetching nothing", async () => {
+  it("refuses an image on another origin without allowNetwork, undecodable bytes and a missing WASM runtime with typed errors, fetching nothing", async () => {
     const opened = await openPage(server.url, { executablePath: executablePath! });
     type Failure = { name: string; code: string; message: string } | undefined;
     const fail = (input: CaseInput) =>
@@ -226,5 +226,13 @@ describe.runIf(executablePath)("@rge/core/web in headless Chromium", () => {
     expect(broken).toMatchObject({ name: "ImageDecodeError", code: "RGE_IMAGE_UNDECODABLE" });
     await opened.close();
     expect(opened.blockedRequests).toEqual([]);
+    // onnxruntime-web's runtime not where it is looked for (a fresh page: a failed WASM start stays failed in a page).
+    const missing = await openPage(server.url, { executablePath: executablePath!, echo: false });
+    const load = await missing.page.evaluate(
+      ([b, w]) => (globalThis as unknown as { rgeLoadFailure(b: string, w: string): Promise<Failure> }).rgeLoadFailure(b, w),
+      ["bundle/", `${server.url}no-such-folder/`] as const,
+    );
+    await missing.close();
+    expect(load).toMatchObject({ name: "DeviceUnavailableError", code: "RGE_DEVICE_UNAVAILABLE", message: expect.stringMatching(/wasmPaths/) });
   });
 });

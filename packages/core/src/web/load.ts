@@ -201,9 +201,18 @@ async function openWebSessions(
         ...extra,
       });
     } catch (cause) {
-      const message = (cause as Error).message ?? String(cause);
-      if (provider !== "wasm" && !/protobuf|parse|ModelProto|INVALID_GRAPH|INVALID_PROTOBUF/i.test(message)) throw cause;
-      throw new OnnxInvalidError(`ONNX Runtime could not load ${bundle.graphs[key]}: ${message.split("\n")[0]}`, bundle.graphs[key], { cause });
+      const message = ((cause as Error).message ?? String(cause)).split("\n")[0]!;
+      if (/protobuf|parse|ModelProto|INVALID_GRAPH|INVALID_PROTOBUF/i.test(message)) {
+        throw new OnnxInvalidError(`ONNX Runtime could not load ${bundle.graphs[key]}: ${message}`, bundle.graphs[key], { cause });
+      }
+      if (provider === "webgpu") throw cause; // createWebSessions falls back or explains
+      // WASM fails to start when its .wasm files are not where onnxruntime-web looks, or off the main thread
+      // without a worker-capable build: not the bundle's fault.
+      throw new DeviceUnavailableError(
+        `onnxruntime-web could not run ${bundle.graphs[key]} on WASM: ${message}. Check that its .wasm files are served where ` +
+          `it looks for them (beside its JavaScript, or \`wasmPaths\`), with Content-Type application/wasm.`,
+        { cause },
+      );
     }
   };
   // One at a time: the WebGPU provider does not support creating sessions concurrently.

@@ -47,11 +47,25 @@ async function failure(bundle: string, input: CaseInput): Promise<{ name: string
     await model.embedTarget(await toInput(input));
     return undefined;
   } catch (error) {
-    if (!(error instanceof RgeError)) throw error;
-    return { name: error.name, code: error.code, message: error.message };
+    return described(error);
   } finally {
     await model.dispose();
   }
+}
+
+/** Loads the bundle with onnxruntime-web's .wasm looked for where it is not served; returns the typed error. */
+async function loadFailure(bundle: string, wasmPaths: string): Promise<{ name: string; code: string; message: string } | undefined> {
+  try {
+    await (await loadRgeModel(bundle, { cache: false, wasmPaths })).dispose();
+    return undefined;
+  } catch (error) {
+    return described(error);
+  }
+}
+
+function described(error: unknown): { name: string; code: string; message: string } {
+  if (!(error instanceof RgeError)) throw error;
+  return { name: error.name, code: error.code, message: error.message };
 }
 
 /**
@@ -96,4 +110,4 @@ async function decode(url: string): Promise<{ width: number; height: number; dat
   return { width: image.width, height: image.height, data: Array.from(image.data) };
 }
 
-Object.assign(window, { rgeParity: run, rgeFailure: failure, rgeSources: sources, rgeDecode: decode });
+Object.assign(window, { rgeParity: run, rgeFailure: failure, rgeSources: sources, rgeDecode: decode, rgeLoadFailure: loadFailure });
