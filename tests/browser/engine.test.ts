@@ -77,7 +77,7 @@ beforeAll(async () => {
   const external = (await convertCheckpoint(checkpoint, join(tmp.dir, "external"), { externalData: "always" })).dir;
   nodeExternal = await runOnNode(external, images, QUERIES.slice(0, 2), TARGETS.slice(0, 1));
   page = await buildPage(join(import.meta.dirname, "pages", "engine"));
-  server = await servePage(page.dir, { mounts: { "/bundle/": bundle, "/external/": external, "/images/": images } });
+  server = await servePage(page.dir, { mounts: { "/bundle/": bundle, "/external/": external, "/images/": images, "/swap/": join(tmp.dir, "swap") } });
 });
 
 afterAll(async () => {
@@ -164,8 +164,10 @@ describe.runIf(executablePath)("@rge/core/web in headless Chromium", () => {
     const opened = await openPage(server.url, { executablePath: executablePath! });
     await opened.page.setInputFiles("#folder", bundleDir);
     const files = (readdirSync(bundleDir, { recursive: true, encoding: "utf8" }) as string[]).filter((f) => statSync(join(bundleDir, f)).isFile());
-    const graphRequests = () => server.requests.filter((r) => r.includes("/bundle/onnx/")).length;
+    const graphRequests = () => server.requests.filter((r) => r.startsWith("200 /bundle/onnx/")).length;
+    const revalidations = () => server.requests.filter((r) => r.startsWith("HEAD 200 /bundle/onnx/")).length;
     const before = graphRequests();
+    const headsBefore = revalidations();
     const request: SourcesRequest = { bundle: "bundle/", files, maxNewTokens: MAX_NEW_TOKENS, query: QUERIES[0]!, target: TARGETS[1]! };
     const runs = await opened.page.evaluate((r) => (globalThis as unknown as { rgeSources(r: SourcesRequest): Promise<SourceRun[]> }).rgeSources(r), request);
     await opened.close();
@@ -173,14 +175,34 @@ describe.runIf(executablePath)("@rge/core/web in headless Chromium", () => {
     expect(first!.cachedReports).toBe(0);
     expect(second!.reports).toBeGreaterThan(0);
     expect(second!.cachedReports).toBe(second!.reports);
-    // Three graphs fetched by the first load and three by the copy into OPFS: none by the second load.
+    // Three graphs fetched by the first load and three by the copy into OPFS: none by the second load, which asked
+    // whether each had changed.
     expect(graphRequests() - before).toBe(6);
+    expect(revalidations() - headsBefore).toBe(3);
     for (const run of runs) {
       expect(run.query.generatedIds, run.source).toEqual(node.queries[0]!.generatedIds);
       expect(maxAbsDiff(run.query.embedding, node.queries[0]!.embedding), run.source).toBeLessThan(1e-5);
       expect(maxAbsDiff(run.target.embedding, node.targets[1]!.embedding), run.source).toBeLessThan(1e-5);
     }
     expect([opfs!.source, folder!.source]).toEqual(["opfs", "folder"]);
+    expect(opened.errors).toEqual([]);
+  });
+
+  it("fetches a cached bundle again when it was replaced at its URL", async () => {
+    const swap = join(tmp.dir, "swap");
+    writeTinyBundle(swap, { seed: 21 });
+    const request: ParityRequest = { bundle: "swap/", cache: "rge-swap", device: "wasm", maxNewTokens: MAX_NEW_TOKENS, queries: QUERIES.slice(0, 1), targets: TARGETS.slice(0, 1) };
+    const opened = await openPage(server.url, { executablePath: executablePath! });
+    const run = () => opened.page.evaluate((r) => (globalThis as unknown as { rgeParity(r: ParityRequest): Promise<ParityResult> }).rgeParity(r), request);
+    const before = await run();
+    expectSameAsNode(before, 1e-5, { ...node, queries: node.queries.slice(0, 1), targets: node.targets.slice(0, 1), streamed: node.streamed.slice(0, 1) });
+    writeTinyBundle(swap, { seed: 22 });
+    const replaced = await runOnNode(swap, join(tmp.dir, "images"), QUERIES.slice(0, 1), TARGETS.slice(0, 1));
+    const after = await run();
+    await opened.close();
+    expect(after.queries[0]!.embedding).not.toEqual(before.queries[0]!.embedding);
+    expectSameAsNode(after, 1e-5, replaced);
+    expect(server.requests.filter((r) => r.startsWith("200 /swap/onnx/")).length).toBe(6);
     expect(opened.errors).toEqual([]);
   });
 

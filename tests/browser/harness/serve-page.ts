@@ -6,7 +6,7 @@ import sirv from "sirv";
 export interface ServedPage {
   /** Base URL with a trailing slash, e.g. `http://127.0.0.1:41234/`. */
   url: string;
-  /** Paths requested so far, in order, with the status each got ("200 /assets/ort.wasm"). */
+  /** Paths requested so far, in order, with the status each got ("200 /assets/ort.wasm"; "HEAD 200 /x" for other methods than GET). */
   requests: string[];
   close(): Promise<void>;
 }
@@ -24,14 +24,15 @@ export interface ServePageOptions {
  */
 export async function servePage(dir: string, options: ServePageOptions = {}): Promise<ServedPage> {
   // dev: files are looked up on each request, so a test may write into a mount after the server starts.
-  const serve = (root: string) => sirv(root, { dev: true, etag: false });
+  // ETags (size and mtime) let a page's cache tell a replaced file from the one it kept.
+  const serve = (root: string) => sirv(root, { dev: true, etag: true });
   const mounts = Object.entries(options.mounts ?? {}).map(([prefix, root]) => ({ prefix: withSlashes(prefix), handler: serve(root) }));
   const page = serve(dir);
   const requests: string[] = [];
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = req.url ?? "/";
-    res.on("finish", () => requests.push(`${res.statusCode} ${path}`));
+    res.on("finish", () => requests.push(`${req.method === "GET" ? "" : `${req.method} `}${res.statusCode} ${path}`));
     res.setHeader("Cross-Origin-Opener-Policy", "same-origin");
     res.setHeader("Cross-Origin-Embedder-Policy", "require-corp");
     res.setHeader("Cache-Control", "no-store");

@@ -30,7 +30,11 @@ export interface BundleFiles {
 
 /** Options of reading a bundle from a URL. */
 export interface UrlBundleOptions {
-  /** Keep fetched graphs in the Cache API under this cache name, so the next visit loads them offline. Default "rge-bundles"; false turns it off. */
+  /**
+   * Keep fetched graphs in the Cache API under this cache name, so the next visit loads them without downloading
+   * (offline too); each load asks the server with a HEAD request whether a graph changed. Default "rge-bundles";
+   * false turns it off.
+   */
   cache?: string | false;
 }
 
@@ -68,7 +72,8 @@ class UrlBundleFiles implements BundleFiles {
     const url = new URL(name, this.base).href;
     const cache = this.cacheName !== false && typeof caches !== "undefined" ? await caches.open(this.cacheName).catch(() => undefined) : undefined;
     const hit = await cache?.match(url);
-    if (hit) return readWithProgress(hit, name, true, onProgress);
+    if (hit && !(await changedSince(url, hit, signal))) return readWithProgress(hit, name, true, onProgress);
+    if (hit) await cache!.delete(url);
     const response = await this.fetch(name, signal);
     if (!response) return undefined;
     if (!cache || !response.body) return readWithProgress(response, name, false, onProgress);
@@ -99,6 +104,27 @@ class UrlBundleFiles implements BundleFiles {
     }
     return response;
   }
+}
+
+/**
+ * Whether the file at `url` differs from its cached copy, asked with a HEAD request: by ETag, else Last-Modified,
+ * else size. A bundle replaced at the same URL is fetched again; offline (the request fails), the copy is used.
+ */
+async function changedSince(url: string, cached: Response, signal: AbortSignal | undefined): Promise<boolean> {
+  let head: Response;
+  try {
+    head = await fetch(url, { method: "HEAD", ...(signal ? { signal } : {}) });
+  } catch {
+    return false;
+  }
+  if (head.status === 404) return true;
+  if (!head.ok) return false;
+  for (const header of ["etag", "last-modified", "content-length"]) {
+    const now = head.headers.get(header);
+    const then = cached.headers.get(header);
+    if (now !== null && then !== null) return now !== then;
+  }
+  return false;
 }
 
 class DirectoryHandleFiles implements BundleFiles {

@@ -34,7 +34,11 @@ export interface WebLoadRgeModelOptions extends EngineOptions {
    * Vite handle.
    */
   wasmPaths?: string;
-  /** Cache API cache for graphs fetched from a URL, so later visits load offline. Default "rge-bundles"; false turns it off. */
+  /**
+   * Cache API cache for graphs fetched from a URL, so later visits load without downloading them (offline too). Each
+   * load revalidates them with a HEAD request (ETag, Last-Modified or size), so a bundle replaced at its URL is
+   * fetched again. Default "rge-bundles"; false turns it off.
+   */
   cache?: string | false;
   /** Progress of reading the graphs, by file. */
   onProgress?: (progress: WebLoadProgress) => void;

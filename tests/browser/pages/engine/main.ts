@@ -15,7 +15,7 @@ async function run(request: ParityRequest): Promise<ParityResult> {
     device: request.device,
     maxNewTokens: request.maxNewTokens,
     cacheSize: 0,
-    cache: false,
+    cache: request.cache ?? false,
     ...(request.kvCacheOnDevice !== undefined ? { kvCacheOnDevice: request.kvCacheOnDevice } : {}),
   });
   const loaded = performance.now();

@@ -10,6 +10,8 @@ export interface CaseInput {
 export interface ParityRequest {
   bundle: string;
   device: "wasm" | "webgpu" | "auto";
+  /** A Cache API cache name for the graphs (default: none). */
+  cache?: string;
   /** Default: the loader's (on the device, on WebGPU). */
   kvCacheOnDevice?: boolean;
   maxNewTokens: number;
