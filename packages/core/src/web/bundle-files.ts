@@ -1,4 +1,5 @@
 import { AbortedError, BundleNotFoundError, DownloadError, RgeError } from "../errors.js";
+import { concatBytes } from "../util/concat-bytes.js";
 
 /**
  * Where a bundle is, in a browser:
@@ -206,12 +207,5 @@ async function readWithProgress(
     if ((cause as Error).name === "AbortError") throw new AbortedError(undefined, { cause });
     throw new DownloadError(`Reading ${file} failed after ${loaded} bytes: ${(cause as Error).message}`, file, undefined, { cause });
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(loaded);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
+  return concatBytes(chunks);
 }

@@ -1,5 +1,6 @@
 import { checkOptions, positiveNumber } from "../../options/option-rules.js";
 import { ImageTooLargeError } from "../../errors.js";
+import { concatBytes } from "../../util/concat-bytes.js";
 
 /**
  * Default `maxImageBytes`: 64 MiB of encoded image. The vision encoder sees at most `maxPixels` (12.8 M pixels
@@ -45,14 +46,7 @@ export async function collectCapped(
     if (total > limit) throw tooLarge();
     parts.push(chunk);
   }
-  if (parts.length === 1) return parts[0] as Uint8Array;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** A stream's chunks through its reader: Safari's streams are not async-iterable. Leaving early cancels it. */
