@@ -11,6 +11,7 @@ import { PrefixCache, repeatRows, type PrefixLayers } from "./prefix-cache.js";
 import { ropePositions } from "../preprocess/rope-index.js";
 import type { PreparedItem } from "./prepared-item.js";
 import { cacheElementType, type Sessions } from "./session-set.js";
+import { concatArrays } from "../util/concat-arrays.js";
 
 /** What a prefill returns, for the rows in the order they were given. */
 export interface PrefillResult {
@@ -171,7 +172,7 @@ export class Forward {
       cache = cache ? await concatDecoderCaches(cache, out.cache) : out.cache;
       start += size;
     }
-    const logits = logitParts.length === 1 ? logitParts[0]! : concatArrays(logitParts);
+    const logits = concatArrays(logitParts, (n) => new Float32Array(n));
     return { lastHidden, logits, cache: cache! };
   }
 
@@ -321,15 +322,4 @@ export class Forward {
     slots.append(fresh, newMask);
     return slots;
   }
-}
-
-/** One array holding `parts` one after another. */
-function concatArrays(parts: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }

@@ -1,5 +1,5 @@
 import { AbortedError, BundleNotFoundError, DownloadError, RgeError } from "../errors.js";
-import { concatBytes } from "../util/concat-bytes.js";
+import { concatArrays } from "../util/concat-arrays.js";
 
 /**
  * Where a bundle is, in a browser:
@@ -207,5 +207,5 @@ async function readWithProgress(
     if ((cause as Error).name === "AbortError") throw new AbortedError(undefined, { cause });
     throw new DownloadError(`Reading ${file} failed after ${loaded} bytes: ${(cause as Error).message}`, file, undefined, { cause });
   }
-  return concatBytes(chunks);
+  return concatArrays(chunks, (n) => new Uint8Array(n));
 }

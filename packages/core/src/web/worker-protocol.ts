@@ -1,4 +1,4 @@
-import type { RgeDtype } from "../bundle/dtype.js";
+import type { RgeModel } from "../engine/model.js";
 import * as errors from "../errors.js";
 import type { RationaleToken } from "../engine/rationale-stream.js";
 import type { WebLoadProgress } from "./bundle-files.js";
@@ -39,14 +39,7 @@ export type WorkerMethod =
   | "decode";
 
 /** The fields of a loaded model the page mirrors. */
-export interface WorkerModelInfo {
-  dimension: number;
-  device: string;
-  deviceReason: string;
-  kvCacheOnDevice: boolean;
-  dtype: RgeDtype;
-  maxNewTokens: number;
-}
+export type WorkerModelInfo = Pick<RgeModel, "dimension" | "device" | "deviceReason" | "kvCacheOnDevice" | "dtype" | "maxNewTokens">;
 
 /**
  * Page → worker. `id` numbers a call on its port; replies carry it. Options travel without their functions and

@@ -1,6 +1,6 @@
 import { checkOptions, positiveNumber } from "../../options/option-rules.js";
 import { ImageTooLargeError } from "../../errors.js";
-import { concatBytes } from "../../util/concat-bytes.js";
+import { concatArrays } from "../../util/concat-arrays.js";
 
 /**
  * Default `maxImageBytes`: 64 MiB of encoded image. The vision encoder sees at most `maxPixels` (12.8 M pixels
@@ -46,7 +46,7 @@ export async function collectCapped(
     if (total > limit) throw tooLarge();
     parts.push(chunk);
   }
-  return concatBytes(parts);
+  return concatArrays(parts, (n) => new Uint8Array(n));
 }
 
 /** A stream's chunks through its reader: Safari's streams are not async-iterable. Leaving early cancels it. */

@@ -69,7 +69,7 @@ function decodeBase64(text: string, what: string): Uint8Array {
   return bytes;
 }
 
-export function describeType(value: unknown): string {
+function describeType(value: unknown): string {
   if (value === null) return "null";
   if (typeof value === "object") return value.constructor?.name ?? "object";
   return typeof value;
