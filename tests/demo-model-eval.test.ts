@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "@rge/core/testing";
-import { DEMO_SUBSET, demoMetrics, demoModel, writeDemoBenchmark } from "@rge/example-demo-model";
+import { DEMO_SUBSETS, demoEvalFlags, demoMetrics, demoModel, writeDemoBenchmark, type DemoSubset } from "@rge/example-demo-model";
 import { afterAll, describe, expect, it } from "vitest";
 
 const tmp = tempDir("rge-demo-eval-");
@@ -12,15 +12,19 @@ afterAll(() => tmp.remove());
 const evalPkg = join(import.meta.dirname, "..", "packages", "eval");
 const tsx = join(evalPkg, "node_modules", "tsx", "dist", "cli.mjs");
 
-/** Runs the `rge-eval` command line on the mini benchmark; returns P@1 per reasoning mode. */
-function rgeEval(data: string, model: string, reasoning: "on" | "off" | "both", out: string): Record<string, number> {
+type Scores = Record<DemoSubset, number>;
+
+/** Runs the `rge-eval` command line on every subset of the mini benchmark; returns P@1 per reasoning mode and subset. */
+function rgeEval(data: string, model: string, reasoning: "on" | "off" | "both", out: string): Record<string, Scores> {
   const args = ["--conditions=@rge/source", join(evalPkg, "src", "cli", "main.ts"), "--data", data, "--images", data, "--model", model];
-  const r = spawnSync(process.execPath, [tsx, ...args, "--subsets", DEMO_SUBSET, "--reasoning", reasoning, "--out", out], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, [tsx, ...args, ...demoEvalFlags(), "--subsets", DEMO_SUBSETS.join(","), "--reasoning", reasoning, "--out", out], {
+    encoding: "utf8",
+  });
   expect(r.status, r.stderr).toBe(0);
+  const score = (mode: string, subset: string) =>
+    (JSON.parse(readFileSync(join(out, `reasoning-${mode}`, `${subset}_score.json`), "utf8")) as { acc: number }).acc;
   const modes = reasoning === "both" ? ["on", "off"] : [reasoning];
-  return Object.fromEntries(
-    modes.map((m) => [m, (JSON.parse(readFileSync(join(out, `reasoning-${m}`, `${DEMO_SUBSET}_score.json`), "utf8")) as { acc: number }).acc]),
-  );
+  return Object.fromEntries(modes.map((m) => [m, Object.fromEntries(DEMO_SUBSETS.map((s) => [s, score(m, s)])) as Scores]));
 }
 
 describe("the demo model on its held-out mini benchmark, through rge-eval", () => {
@@ -31,25 +35,42 @@ describe("the demo model on its held-out mini benchmark, through rge-eval", () =
     );
   });
 
-  it("reasons its way past the same architecture trained to embed directly, by the margin the training script measured", async () => {
-    const script = demoMetrics();
+  it("has figures for every subset of the mini benchmark", () => {
+    expect(Object.keys(demoMetrics().tasks).sort()).toEqual([...DEMO_SUBSETS].sort());
+  });
+
+  it("reasons its way past the same architecture trained to embed directly, on each task, by the margin the training script measured", async () => {
+    const tasks = demoMetrics().tasks;
     const data = join(tmp.dir, "data");
     writeDemoBenchmark(data);
     const rge = rgeEval(data, await demoModel(), "both", join(tmp.dir, "out-rge"));
     const direct = rgeEval(data, await demoModel({ name: "direct-baseline" }), "off", join(tmp.dir, "out-direct"))["off"]!;
-    const js = { reasoning: rge["on"]!, rgeWithoutReasoning: rge["off"]!, direct };
-    const trained = { reasoning: script.rge.heldout_reasoning.p_at_1, rgeWithoutReasoning: script.rge.heldout_no_reasoning.p_at_1, direct: script.direct.heldout.p_at_1 };
+    const rows = DEMO_SUBSETS.map((subset) => {
+      const js = { reasoning: rge["on"]![subset], rgeWithoutReasoning: rge["off"]![subset], direct: direct[subset] };
+      const t = tasks[subset];
+      const trained = { reasoning: t.rge_reasoning.p_at_1, rgeWithoutReasoning: t.rge_no_reasoning.p_at_1, direct: t.direct.p_at_1 };
+      return { subset, queries: t.heldout_queries, candidates: t.candidates, js, trained };
+    });
+    const f = (x: number) => x.toFixed(3);
     console.log(
-      `demo model, ${script.heldout_queries} held-out queries x ${script.candidates} candidates, P@1 (JS | training script):\n` +
-        `  RGE, reasoning on        ${js.reasoning.toFixed(3)} | ${trained.reasoning.toFixed(3)}\n` +
-        `  RGE, reasoning off       ${js.rgeWithoutReasoning.toFixed(3)} | ${trained.rgeWithoutReasoning.toFixed(3)}\n` +
-        `  direct-embedding model   ${js.direct.toFixed(3)} | ${trained.direct.toFixed(3)}\n` +
-        `  gain from reasoning      ${(js.reasoning - js.direct).toFixed(3)} | ${(trained.reasoning - trained.direct).toFixed(3)}`,
+      "demo model, held-out P@1 per task (JS | training script):\n" +
+        rows
+          .map(
+            ({ subset, queries, candidates, js, trained }) =>
+              `  ${subset} (${queries} queries x ${candidates} candidates)\n` +
+              `    RGE, reasoning on        ${f(js.reasoning)} | ${f(trained.reasoning)}\n` +
+              `    RGE, reasoning off       ${f(js.rgeWithoutReasoning)} | ${f(trained.rgeWithoutReasoning)}\n` +
+              `    direct-embedding model   ${f(js.direct)} | ${f(trained.direct)}\n` +
+              `    gain from reasoning      ${f(js.reasoning - js.direct)} | ${f(trained.reasoning - trained.direct)}`,
+          )
+          .join("\n"),
     );
-    // ONNX Runtime and PyTorch agree to ~1e-5 in fp32, so only near-ties may flip: the figures match closely.
-    expect(js.reasoning).toBeGreaterThanOrEqual(trained.reasoning - 0.01);
-    expect(Math.abs(js.direct - trained.direct)).toBeLessThanOrEqual(0.01);
-    expect(js.reasoning - js.direct).toBeGreaterThan(0.9 * (trained.reasoning - trained.direct));
-    expect(trained.reasoning - trained.direct).toBeGreaterThan(0.05);
+    for (const { subset, js, trained } of rows) {
+      // ONNX Runtime and PyTorch agree to ~1e-5 in fp32, so only near-ties may flip: the figures match closely.
+      expect(js.reasoning, subset).toBeGreaterThanOrEqual(trained.reasoning - 0.01);
+      expect(Math.abs(js.direct - trained.direct), subset).toBeLessThanOrEqual(0.01);
+      expect(js.reasoning - js.direct, subset).toBeGreaterThan(0.9 * (trained.reasoning - trained.direct));
+      expect(trained.reasoning - trained.direct, subset).toBeGreaterThan(0.05);
+    }
   });
 });

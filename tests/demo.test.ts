@@ -31,9 +31,13 @@ describe("demo", () => {
     });
     expect(out).toMatch(/using the demo model/);
     expect(out.match(/^Query: /gm)).toHaveLength(3);
-    for (const q of demoHeldout().queries.slice(0, 3)) {
-      // The rationale is the gold one, read as text (words joined by spaces), and the answer it reaches ranks first.
-      const block = out.slice(out.indexOf(`Query: ${q.text}\n`)).split("\n");
+    const heldout = demoHeldout();
+    const badge = heldout.image_tasks.DemoBadgeTwoHop.queries[0]!;
+    const asked = [...heldout.queries.slice(0, 2).map((q) => ({ ...q, label: q.text })), { ...badge, label: `${badge.text} [${badge.image}]` }];
+    for (const q of asked) {
+      // The rationale is the gold one, read as text (words joined by spaces), and the answer it reaches ranks first;
+      // for the badge, the rationale first says who is on it.
+      const block = out.slice(out.indexOf(`Query: ${q.label}\n`)).split("\n");
       expect(block[1]).toMatch(/^ {2}rationale \(\d+ tokens, stopped by emb\): /);
       expect(block[1]!.slice(block[1]!.indexOf(": ") + 2)).toBe(JSON.stringify(q.rationale));
       expect(block[2]).toMatch(/^ {2}1\. \d\.\d{4} {2}/);

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { tempDir, writeTinyBundle } from "@rge/core/testing";
-import { demoHeldout } from "@rge/example-demo-model";
+import { DEMO_MODEL_DIR, demoHeldout } from "@rge/example-demo-model";
 import { assetPath } from "@rge/example-langchain-rag";
 import { parseTurn, runChatbot } from "@rge/example-multimodal-chatbot";
 import { afterAll, describe, expect, it } from "vitest";
@@ -30,9 +30,11 @@ describe("example: multimodal-chatbot", () => {
     expect(parseTurn("  just words ")).toEqual({ text: "just words" });
   });
 
-  it("runs from the command line with turns on standard input, on the demo model", () => {
-    const question = demoHeldout().queries[0]!;
-    const input = `${question.text}\nWhat fruit is this? @${assetPath("red-apple")}\n`;
+  it("runs from the command line with turns on standard input, on the demo model, one turn with a badge attached", () => {
+    const heldout = demoHeldout();
+    const question = heldout.queries[0]!;
+    const badge = heldout.image_tasks.DemoBadgeTwoHop.queries[0]!;
+    const input = `${question.text}\n${badge.text} @${join(DEMO_MODEL_DIR, badge.image)}\n`;
     const out = execFileSync(process.execPath, [join(chatbotDir, "node_modules", "tsx", "dist", "cli.mjs"), "--conditions=@rge/source", "src/main.ts"], {
       cwd: chatbotDir,
       encoding: "utf8",
@@ -41,10 +43,13 @@ describe("example: multimodal-chatbot", () => {
     });
     expect(out).toMatch(/using the demo model/);
     expect(out.match(/^you: /gm)).toHaveLength(2);
-    expect(out).toMatch(/^you: What fruit is this\? \[image: .*red-apple\.svg\]$/m);
+    expect(out).toContain(`you: ${badge.text} [image: ${join(DEMO_MODEL_DIR, badge.image)}]`);
     expect(out.match(/^bot: \(offline model\)/gm)).toHaveLength(2);
-    // The demo model knows its people: the question it reasons about gets the right person first.
-    expect(out).toContain(question.rationale);
-    expect(out).toMatch(new RegExp(`^bot: \\(offline model\\) The best match is people/${question.answer}\\b`, "m"));
+    // The demo model knows its people and their badges: each turn's rationale is the gold one, and the person it
+    // reaches comes first.
+    for (const q of [question, badge]) {
+      expect(out).toContain(q.rationale);
+      expect(out).toMatch(new RegExp(`^bot: \\(offline model\\) The best match is people/${q.answer}\\b`, "m"));
+    }
   });
 });

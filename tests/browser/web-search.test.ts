@@ -1,14 +1,14 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gradientPng, tempDir } from "@rge/core/testing";
-import { demoHeldout } from "@rge/example-demo-model";
+import { DEMO_MODEL_DIR, demoHeldout } from "@rge/example-demo-model";
 import { prepareDemoModel } from "@rge/example-web-search/prepare-model";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { buildPage, closeBrowsers, openPage, screenshot, servePage, type BuiltPage, type ServedPage } from "./harness.js";
 
 // examples/web-search end to end in headless Chromium: the demo model loads in the page's worker, the library
 // fills, a user adds a text and an image, asks a held-out question, watches the rationale stream while the page
-// keeps painting, and gets the right person first. The screenshot goes to tests/browser/.screenshots/.
+// keeps painting, and gets the right person first; then asks about a badge it uploads. The screenshot goes to tests/browser/.screenshots/.
 
 const chromium = inject("chromium");
 const executablePath = chromium.executablePath;
@@ -96,15 +96,20 @@ describe.runIf(executablePath)("examples/web-search in headless Chromium", () =>
     expect(Math.max(...probe.gaps)).toBeLessThan(500);
     expect(await p.locator("#results li").count()).toBe(10);
 
-    // A question with an image: the flow runs (the demo model's vision tower is untrained, so no ranking is asserted).
-    await p.setInputFiles("#query-image", picture);
+    // A question with a badge the user picks: the demo model says who is on it, then follows the two facts.
+    const badge = heldout.image_tasks.DemoBadgeTwoHop.queries[0]!;
+    await p.fill("#query-text", badge.text!);
+    await p.setInputFiles("#query-image", join(DEMO_MODEL_DIR, badge.image));
     await p.click("#search-button");
     await p.waitForSelector("body[data-state=searching]", { timeout: 10_000 }).catch(() => {});
     await ready(60_000);
+    expect(await p.textContent("#rationale")).toBe(badge.rationale);
+    expect(await p.locator("#results li .label").first().textContent()).toBe(badge.answer);
     expect(await p.locator("#results li").count()).toBe(10);
     expect(await p.textContent("#status")).toMatch(/^Ready: wasm/);
 
     // The screenshot shows the text question's answer.
+    await p.fill("#query-text", question.text);
     await p.setInputFiles("#query-image", []);
     await p.click("#search-button");
     await ready(60_000);

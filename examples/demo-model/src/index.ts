@@ -4,6 +4,15 @@
  * Hugging Face checkpoint and converted into a bundle at first use. The examples run it by default.
  */
 export { DEMO_MODEL_DIR, demoCheckpointDir, demoModel, type DemoModelName, type DemoModelOptions } from "./demo-model.js";
-export { demoHeldout, demoMetrics, type DemoHeldout, type DemoMetrics, type DemoScore } from "./metrics.js";
-export { DEMO_SUBSET, demoBenchmarkRows, writeDemoBenchmark, type DemoBenchmarkRow } from "./mini-benchmark.js";
+export {
+  demoHeldout,
+  demoMetrics,
+  type DemoHeldout,
+  type DemoImageTask,
+  type DemoImageTaskName,
+  type DemoMetrics,
+  type DemoScore,
+  type DemoTaskMetrics,
+} from "./metrics.js";
+export { DEMO_SUBSET, DEMO_SUBSETS, demoBenchmarkRows, demoEvalFlags, writeDemoBenchmark, type DemoBenchmarkRow, type DemoSubset } from "./mini-benchmark.js";
 export { demoOrGivenBundle, type DemoExampleBundle } from "./example-bundle.js";

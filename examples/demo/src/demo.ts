@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dot, loadRgeModel, type LoadRgeModelOptions, type RgeInput } from "@rge/core";
-import { demoHeldout } from "@rge/example-demo-model";
+import { DEMO_MODEL_DIR, demoHeldout } from "@rge/example-demo-model";
 import sharp from "sharp";
 
 const assets = join(dirname(fileURLToPath(import.meta.url)), "..", "assets");
@@ -55,12 +55,20 @@ export async function demoQueries(): Promise<{ label: string; input: RgeInput }[
 export const MIXED_CORPUS: DemoCorpus = { documents: demoDocuments, queries: demoQueries };
 
 /**
- * For the demo model (a tiny RGE that answers two-hop questions about 200 made-up people): every person as a
- * document, and the first held-out questions of its training run (each fact they need was trained, never the chain).
+ * For the demo model (a tiny RGE that answers questions about 200 made-up people, each with a badge): every person
+ * as a document, the first held-out two-hop questions of its training run (each fact they need was trained, never
+ * the chain), and a held-out question about a badge (who is on it and each fact were trained, never that question).
  */
 export const DEMO_MODEL_CORPUS: DemoCorpus = {
   documents: async () => demoHeldout().candidates.map((answer) => ({ label: answer, input: { text: answer } })),
-  queries: async () => demoHeldout().queries.slice(0, 3).map((q) => ({ label: q.text, input: { text: q.text } })),
+  queries: async () => {
+    const heldout = demoHeldout();
+    const badge = heldout.image_tasks.DemoBadgeTwoHop.queries[0]!;
+    return [
+      ...heldout.queries.slice(0, 2).map((q) => ({ label: q.text, input: { text: q.text } })),
+      { label: `${badge.text} [${badge.image}]`, input: { text: badge.text!, image: join(DEMO_MODEL_DIR, badge.image) } },
+    ];
+  },
 };
 
 /**

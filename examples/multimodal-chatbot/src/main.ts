@@ -3,12 +3,13 @@
  *
  * Turns come from `--turn` arguments, else from standard input, one per line (`@path` attaches an image);
  * at a terminal it is an interactive chat (empty line or Ctrl-D to quit). Without a bundle it runs the demo model
- * (a tiny RGE trained on two-hop questions about 200 made-up people) over one document per person.
+ * (a tiny RGE trained on questions about 200 made-up people and their badges) over one document per person.
  */
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { demoModelCorpus } from "@rge/example-langchain-rag";
-import { demoOrGivenBundle } from "@rge/example-demo-model";
+import { DEMO_MODEL_DIR, demoOrGivenBundle } from "@rge/example-demo-model";
 import { runChatbot } from "./run-chatbot.js";
 import { parseTurn, type ChatTurn } from "./turns.js";
 
@@ -28,7 +29,8 @@ async function* stdinTurns(): AsyncIterable<ChatTurn> {
   if (interactive) {
     console.log(
       bundle.demo
-        ? 'Ask the demo model about its people, e.g. "who is the friend of the teacher of maya ?". Empty line to quit.'
+        ? 'Ask the demo model about its people, e.g. "who is the friend of the teacher of maya ?", or about a badge:\n' +
+            `"who is the teacher of the friend of this person ? @${join(DEMO_MODEL_DIR, "badges", "maya.png")}". Empty line to quit.`
         : 'Ask about apples, the night sky or sales; attach an image with "@path". Empty line to quit.',
     );
     lines.prompt();

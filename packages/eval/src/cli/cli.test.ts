@@ -74,6 +74,8 @@ describe("parseEvalArgs", () => {
       [["--chunk-size", "1.5"], '--chunk-size must be an integer ≥ 1, got "1.5".'],
       [["--threads", "1e3"], '--threads must be an integer ≥ 1, got "1e3".'],
       [["--threads=-2"], '--threads must be an integer ≥ 1, got "-2".'],
+      [["--min-pixels", "0"], "--min-pixels must be an integer ≥ 1, got 0."],
+      [["--max-pixels", "lots"], '--max-pixels must be an integer ≥ 1, got "lots".'],
       [["--reasoning", "yes"], '--reasoning must be one of "on", "off", "both", got "yes".'],
       [["--dtype", "q3"], `--dtype must be one of ${DTYPES.map((d) => JSON.stringify(d)).join(", ")}, got "q3".`],
       [["--device", "gpu"], '--device must be one of "cpu", "cuda", "webgpu", "auto", got "gpu".'],
@@ -86,6 +88,7 @@ describe("parseEvalArgs", () => {
   it("maps flags to evaluateMmeb options, subsets comma-separated or repeated", () => {
     const o = parseEvalArgs(["--data", "d", "--images", "i", "--model", "m", "--subsets", "A,B", "--subsets", "C", "--reasoning", "both", "--dtype", "q8", "--threads", "2", "--skip-bad-rows"]);
     expect(parseEvalArgs([...required, "--batch-size", "16", "--chunk-size", "4"])).toMatchObject({ modelOptions: { batchSize: 16 }, chunkSize: 4 });
+    expect(parseEvalArgs([...required, "--min-pixels", "784", "--max-pixels", "200704"]).modelOptions).toEqual({ minPixels: 784, maxPixels: 200704 });
     expect(o).toEqual({
       data: "d",
       images: "i",

@@ -15,6 +15,8 @@ const FLAG_RULES = {
   "--batch-size": rules.positiveInteger,
   "--threads": rules.positiveInteger,
   "--chunk-size": rules.positiveInteger,
+  "--min-pixels": rules.positiveInteger,
+  "--max-pixels": rules.positiveInteger,
 };
 
 /** A flag's value as a number when written as a decimal integer; otherwise its text, for the rule to refuse. */
@@ -43,6 +45,8 @@ export function parseEvalArgs(argv: string[]): CliOptions {
       "batch-size": { type: "string" },
       threads: { type: "string" },
       "chunk-size": { type: "string" },
+      "min-pixels": { type: "string" },
+      "max-pixels": { type: "string" },
     },
   });
   const { data, images, model } = values;
@@ -55,16 +59,28 @@ export function parseEvalArgs(argv: string[]): CliOptions {
     "--batch-size": count(values["batch-size"]),
     "--threads": count(values.threads),
     "--chunk-size": count(values["chunk-size"]),
+    "--min-pixels": count(values["min-pixels"]),
+    "--max-pixels": count(values["max-pixels"]),
   };
   checkOptions(flags, "rge-eval's flags", FLAG_RULES);
   const reasoning = (values.reasoning ?? "on") as "on" | "off" | "both";
-  const [maxNewTokens, batchSize, threads, chunkSize] = [flags["--max-new-tokens"], flags["--batch-size"], flags["--threads"], flags["--chunk-size"]] as (number | undefined)[];
+  const [maxNewTokens, batchSize, threads, chunkSize, minPixels, maxPixels] = [
+    flags["--max-new-tokens"],
+    flags["--batch-size"],
+    flags["--threads"],
+    flags["--chunk-size"],
+    flags["--min-pixels"],
+    flags["--max-pixels"],
+  ] as (number | undefined)[];
   const modelOptions: LoadRgeModelOptions = {
     ...(values.device ? { device: values.device as RgeDevice } : {}),
     ...(values.dtype ? { dtype: values.dtype as RgeDtype } : {}),
     ...(maxNewTokens ? { maxNewTokens } : {}),
     ...(batchSize ? { batchSize } : {}),
     ...(threads ? { threads } : {}),
+    // They replace the reference's MMEB pixel bounds (MMEB_MODEL_OPTIONS), e.g. for a model trained on small images.
+    ...(minPixels ? { minPixels } : {}),
+    ...(maxPixels ? { maxPixels } : {}),
   };
   const subsets = values.subsets?.flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean);
   return {
