@@ -258,7 +258,7 @@ def shape_mask(shape):
 
 def badge_look(look):
     ground, shape, colour = look
-    return f"a {colour} {shape} on {ground}"
+    return f"{'an' if colour[0] in 'aeiou' else 'a'} {colour} {shape} on {ground}"
 
 
 def draw_badge(look):
@@ -806,20 +806,21 @@ def main():
     }
     # Who is on each badge: trained for every badge, the step every image query starts with.
     recognised = ([enc.badge_two_hop(x) for x in recognition], PEOPLE)
-    print(f"vocabulary {len(tokenizer)} tokens; training queries {({k: len(v) for k, v in train_sets.items()})}; held out {({k: len(v[0]) for k, v in tests.items()})}")
+    if not args.direct_into:
+        print(f"vocabulary {len(tokenizer)} tokens; training queries {({k: len(v) for k, v in train_sets.items()})}; held out {({k: len(v[0]) for k, v in tests.items()})}")
 
     torch.manual_seed(SEED)
     rge = make_model(tokenizer)
     torch.manual_seed(SEED)
     direct = make_model(tokenizer)
-    print(f"parameters: {rge.num_parameters():,} (text decoder {rge.model.num_parameters():,}, vision {rge.visual.num_parameters():,})")
-    check_fast_path(rge, enc, pixels, [tests[task][0][0] for task in TASKS])
-
     monitor = tests if args.monitor else None
     if args.direct_into:
         seconds = train(direct, enc, pixels, train_sets, "direct", DIRECT_STEPS, SEED + 1, monitor=monitor)["direct"]
         torch.save({"state": direct.state_dict(), "seconds": seconds}, args.direct_into)
         return
+    print(f"parameters: {rge.num_parameters():,} (text decoder {rge.model.num_parameters():,}, vision {rge.visual.num_parameters():,})")
+    check_fast_path(rge, enc, pixels, [tests[task][0][0] for task in TASKS])
+
     # The baseline trains in its own process on the other core, at the same time: the two take as long as one.
     # Each is seeded and single-threaded, so neither depends on the other.
     scratch = Path(tempfile.mkdtemp(prefix="rge-demo-direct-"))

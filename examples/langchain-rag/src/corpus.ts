@@ -34,7 +34,7 @@ export async function exampleCorpus(): Promise<Document[]> {
   ];
 }
 
-/** For the demo model (a tiny RGE that answers two-hop questions about 200 made-up people): one document per person. */
+/** For the demo model (a tiny RGE that answers questions about 200 made-up people): one document per person. */
 export function demoModelCorpus(): Document[] {
   return demoHeldout().candidates.map((name) => new Document({ id: name, pageContent: name, metadata: { source: `people/${name}` } }));
 }

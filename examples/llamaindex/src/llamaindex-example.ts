@@ -41,7 +41,7 @@ export function exampleQueries(): { label: string; query: MessageContent }[] {
   ];
 }
 
-/** For the demo model (a tiny RGE that answers two-hop questions about 200 made-up people): one document per person. */
+/** For the demo model (a tiny RGE that answers questions about 200 made-up people): one document per person. */
 export function demoModelDocuments(): Document[] {
   return demoHeldout().candidates.map((name) => new Document({ text: name, metadata: { label: `text: ${name}` }, ...labelled }));
 }

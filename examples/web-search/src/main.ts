@@ -87,6 +87,15 @@ async function search(model: RgeWorkerModel, input: RgeInput): Promise<void> {
   );
 }
 
+/** The image asked about, beside its rationale (the badges of the demo model are 28 px: drawn pixelated). */
+function showQueryImage(image: File | undefined): void {
+  const preview = $<HTMLImageElement>("query-preview");
+  if (preview.src) URL.revokeObjectURL(preview.src);
+  preview.hidden = !image;
+  if (image) preview.src = URL.createObjectURL(image);
+  else preview.removeAttribute("src");
+}
+
 async function main(): Promise<void> {
   const params = new URLSearchParams(location.search);
   // A converted bundle of your own: ?bundle=https://…/rge-bundle/ (its server must allow this origin, CORS).
@@ -138,6 +147,7 @@ async function main(): Promise<void> {
     const image = $<HTMLInputElement>("query-image").files?.[0];
     if (!text && !image) return;
     setState("searching", "Reasoning…");
+    showQueryImage(image);
     search(model, { ...(text ? { text } : {}), ...(image ? { image } : {}) })
       .then(ready)
       .catch((error: Error) => setState("ready", `Could not search: ${error.message}`));
