@@ -36,7 +36,7 @@ afterAll(async () => {
 if (!chromium.executablePath) it.skip(`needs Chromium: ${chromium.unavailable}`);
 
 describe.runIf(executablePath)("examples/web-search in headless Chromium", () => {
-  it("loads the demo model in a worker, adds documents, streams the rationale and ranks the right answer first", async () => {
+  it("loads the demo model in a worker, adds documents, streams the rationale and ranks the right answer first, also for a badge it uploads", async () => {
     const opened = await openPage(server.url, { executablePath: executablePath! });
     const { page: p } = opened;
     const ready = (timeout = 180_000) => p.waitForSelector("body[data-state=ready]", { timeout });

@@ -7,21 +7,14 @@
  *   node_modules/.bin/tsx --conditions=@rge/source tools/bench/convert-3b.ts [work-dir] [dtype ...]
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { QWEN2_5_VL_3B_SHAPES, writeRandomCheckpoint } from "@rge/core/testing";
+import { dirBytes, ensure3bCheckpoint } from "./checkpoint-3b.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const work = process.argv[2] ?? "/tmp/rge-bench-3b";
 const dtypes = process.argv.slice(3).length ? process.argv.slice(3) : ["fp32"];
-const checkpoint = join(work, "checkpoint");
-const templateFiles = join(root, "packages/core/src/convert/__fixtures__/reference/checkpoint");
-
-if (!existsSync(join(checkpoint, "model.safetensors.index.json"))) {
-  const t0 = performance.now();
-  writeRandomCheckpoint(checkpoint, QWEN2_5_VL_3B_SHAPES, templateFiles);
-  console.log(`wrote random 3B-shaped checkpoint in ${((performance.now() - t0) / 1000).toFixed(0)} s (${(dirBytes(checkpoint) / 1e9).toFixed(2)} GB)`);
-}
+const checkpoint = ensure3bCheckpoint(work);
 
 for (const dtype of dtypes) {
   const out = join(work, `bundle-${dtype}`);
@@ -35,10 +28,4 @@ for (const dtype of dtypes) {
   const rss = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1]) / 1024 / 1024;
   console.log(`${dtype}: wall ${wall}, peak RSS ${rss.toFixed(2)} GiB, bundle ${(dirBytes(out) / 1e9).toFixed(2)} GB`);
   for (const f of readdirSync(join(out, "onnx"))) console.log(`  onnx/${f}: ${(statSync(join(out, "onnx", f)).size / 1e9).toFixed(3)} GB`);
-}
-
-function dirBytes(dir: string): number {
-  let total = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) total += e.isDirectory() ? dirBytes(join(dir, e.name)) : statSync(join(dir, e.name)).size;
-  return total;
 }

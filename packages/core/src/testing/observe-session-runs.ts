@@ -1,14 +1,18 @@
 import * as ort from "onnxruntime-node";
 
-/** Told of every ONNX Runtime session run in this process: what was fed and what came back. */
-export type SessionRunObserver = (feeds: Readonly<Record<string, ort.Tensor>>, outputs: Readonly<Record<string, ort.Tensor>>) => void;
+/** Told of every ONNX Runtime session run in this process: what was fed, what came back, and how long it took. */
+export type SessionRunObserver = (
+  feeds: Readonly<Record<string, ort.Tensor>>,
+  outputs: Readonly<Record<string, ort.Tensor>>,
+  run: { /** Wall-clock milliseconds of the run, from the call to its outputs. */ ms: number },
+) => void;
 
 // The session class: onnxruntime-node's typings describe only its factory.
 const sessionClass = (ort.InferenceSession as unknown as { prototype: ort.InferenceSession }).prototype;
 
 /**
  * Calls `observer` after every `InferenceSession.run` in this process (the engine's included), for tests and
- * benchmarks that check what graphs see or count what crosses between host and device. Returns the function
+ * benchmarks that check what graphs see, count what crosses between host and device, or time each graph. Returns the function
  * that stops observing.
  *
  * @example
@@ -19,8 +23,9 @@ const sessionClass = (ort.InferenceSession as unknown as { prototype: ort.Infere
 export function observeSessionRuns(observer: SessionRunObserver): () => void {
   const run = sessionClass.run;
   sessionClass.run = async function (this: ort.InferenceSession, ...args: Parameters<typeof run>) {
+    const started = performance.now();
     const outputs = await run.apply(this, args);
-    observer(args[0] as Record<string, ort.Tensor>, outputs as Record<string, ort.Tensor>);
+    observer(args[0] as Record<string, ort.Tensor>, outputs as Record<string, ort.Tensor>, { ms: performance.now() - started });
     return outputs;
   } as typeof run;
   return () => {
