@@ -68,8 +68,8 @@ const image = join(work, "query-448.png");
 if (!existsSync(image)) writeFileSync(image, await gradientPng(448, 448, 7));
 
 const bundles = Object.fromEntries(dtypes.map((dtype) => [dtype, ensureBundle(dtype)])) as Record<RgeDtype, string>;
-const bandwidth = await readBandwidth(work, threads);
-log(`read bandwidth: ${bandwidth.gbPerSecond.toFixed(1)} GB/s (1 GiB float32 GEMV in ONNX Runtime, ${threads} threads)`);
+const bandwidth = await readBandwidth(threads);
+log(`read bandwidth: ${bandwidth.gbPerSecond.toFixed(1)} GB/s (ReduceSum over 1 GiB in ONNX Runtime, ${threads} threads)`);
 
 const results: ChildResult[] = [];
 for (const dtype of dtypes) {
