@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { runDemo } from "@rge/example-demo";
 import { tempDir, writeTinyBundle } from "@rge/core/testing";
-import { demoHeldout } from "@rge/example-demo-model";
+import { demoBadgeQuestion, demoHeldout } from "@rge/example-demo-model";
 import { afterAll, describe, expect, it } from "vitest";
 
 const tmp = tempDir();
@@ -32,7 +32,7 @@ describe("demo", () => {
     expect(out).toMatch(/using the demo model/);
     expect(out.match(/^Query: /gm)).toHaveLength(3);
     const heldout = demoHeldout();
-    const badge = heldout.image_tasks.DemoBadgeTwoHop.queries[0]!;
+    const badge = demoBadgeQuestion();
     const asked = [...heldout.queries.slice(0, 2).map((q) => ({ ...q, label: q.text })), { ...badge, label: `${badge.text} [${badge.image}]` }];
     for (const q of asked) {
       // The rationale is the gold one, read as text (words joined by spaces), and the answer it reaches ranks first;

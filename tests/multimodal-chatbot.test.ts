@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { tempDir, writeTinyBundle } from "@rge/core/testing";
-import { DEMO_MODEL_DIR, demoHeldout } from "@rge/example-demo-model";
+import { demoBadgeQuestion, demoHeldout } from "@rge/example-demo-model";
 import { assetPath } from "@rge/example-langchain-rag";
 import { parseTurn, runChatbot } from "@rge/example-multimodal-chatbot";
 import { afterAll, describe, expect, it } from "vitest";
@@ -33,8 +33,8 @@ describe("example: multimodal-chatbot", () => {
   it("runs from the command line with turns on standard input, on the demo model, one turn with a badge attached", () => {
     const heldout = demoHeldout();
     const question = heldout.queries[0]!;
-    const badge = heldout.image_tasks.DemoBadgeTwoHop.queries[0]!;
-    const input = `${question.text}\n${badge.text} @${join(DEMO_MODEL_DIR, badge.image)}\n`;
+    const badge = demoBadgeQuestion();
+    const input = `${question.text}\n${badge.text} @${badge.imagePath}\n`;
     const out = execFileSync(process.execPath, [join(chatbotDir, "node_modules", "tsx", "dist", "cli.mjs"), "--conditions=@rge/source", "src/main.ts"], {
       cwd: chatbotDir,
       encoding: "utf8",
@@ -43,7 +43,7 @@ describe("example: multimodal-chatbot", () => {
     });
     expect(out).toMatch(/using the demo model/);
     expect(out.match(/^you: /gm)).toHaveLength(2);
-    expect(out).toContain(`you: ${badge.text} [image: ${join(DEMO_MODEL_DIR, badge.image)}]`);
+    expect(out).toContain(`you: ${badge.text} [image: ${badge.imagePath}]`);
     expect(out.match(/^bot: \(offline model\)/gm)).toHaveLength(2);
     // The demo model knows its people and their badges: each turn's rationale is the gold one, and the person it
     // reaches comes first.

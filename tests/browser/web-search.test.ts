@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gradientPng, tempDir } from "@rge/core/testing";
-import { DEMO_MODEL_DIR, demoHeldout } from "@rge/example-demo-model";
+import { demoBadgeQuestion, demoHeldout } from "@rge/example-demo-model";
 import { prepareDemoModel } from "@rge/example-web-search/prepare-model";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { buildPage, closeBrowsers, openPage, screenshot, servePage, type BuiltPage, type ServedPage } from "./harness.js";
@@ -97,9 +97,9 @@ describe.runIf(executablePath)("examples/web-search in headless Chromium", () =>
     expect(await p.locator("#results li").count()).toBe(10);
 
     // A question with a badge the user picks: the demo model says who is on it, then follows the two facts.
-    const badge = heldout.image_tasks.DemoBadgeTwoHop.queries[0]!;
-    await p.fill("#query-text", badge.text!);
-    await p.setInputFiles("#query-image", join(DEMO_MODEL_DIR, badge.image));
+    const badge = demoBadgeQuestion();
+    await p.fill("#query-text", badge.text);
+    await p.setInputFiles("#query-image", badge.imagePath);
     await p.click("#search-button");
     await p.waitForSelector("body[data-state=searching]", { timeout: 10_000 }).catch(() => {});
     await ready(60_000);

@@ -5,6 +5,7 @@
  */
 export { DEMO_MODEL_DIR, demoCheckpointDir, demoModel, type DemoModelName, type DemoModelOptions } from "./demo-model.js";
 export {
+  demoBadgeQuestion,
   demoHeldout,
   demoMetrics,
   type DemoHeldout,

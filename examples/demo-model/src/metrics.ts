@@ -68,6 +68,12 @@ export function demoMetrics(): DemoMetrics {
   return JSON.parse(readFileSync(join(DEMO_MODEL_DIR, "metrics.json"), "utf8")) as DemoMetrics;
 }
 
+/** A held-out DemoBadgeTwoHop question (the `index`-th), with its badge's absolute path as `imagePath`. */
+export function demoBadgeQuestion(index = 0): { text: string; image: string; imagePath: string; rationale: string; answer: string } {
+  const q = demoHeldout().image_tasks.DemoBadgeTwoHop.queries[index]!;
+  return { ...q, text: q.text!, imagePath: join(DEMO_MODEL_DIR, q.image) };
+}
+
 export function demoHeldout(): DemoHeldout {
   return JSON.parse(readFileSync(join(DEMO_MODEL_DIR, "heldout.json"), "utf8")) as DemoHeldout;
 }

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dot, loadRgeModel, type LoadRgeModelOptions, type RgeInput } from "@rge/core";
-import { DEMO_MODEL_DIR, demoHeldout } from "@rge/example-demo-model";
+import { demoBadgeQuestion, demoHeldout } from "@rge/example-demo-model";
 import sharp from "sharp";
 
 const assets = join(dirname(fileURLToPath(import.meta.url)), "..", "assets");
@@ -62,11 +62,10 @@ export const MIXED_CORPUS: DemoCorpus = { documents: demoDocuments, queries: dem
 export const DEMO_MODEL_CORPUS: DemoCorpus = {
   documents: async () => demoHeldout().candidates.map((answer) => ({ label: answer, input: { text: answer } })),
   queries: async () => {
-    const heldout = demoHeldout();
-    const badge = heldout.image_tasks.DemoBadgeTwoHop.queries[0]!;
+    const badge = demoBadgeQuestion();
     return [
-      ...heldout.queries.slice(0, 2).map((q) => ({ label: q.text, input: { text: q.text } })),
-      { label: `${badge.text} [${badge.image}]`, input: { text: badge.text!, image: join(DEMO_MODEL_DIR, badge.image) } },
+      ...demoHeldout().queries.slice(0, 2).map((q) => ({ label: q.text, input: { text: q.text } })),
+      { label: `${badge.text} [${badge.image}]`, input: { text: badge.text, image: badge.imagePath } },
     ];
   },
 };
