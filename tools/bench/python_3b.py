@@ -9,10 +9,14 @@ Needs tools/reference/requirements-reference.txt.
 import json
 import resource
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import torch
 from transformers import AutoProcessor, Qwen2_5_VLForConditionalGeneration
+
+from trimmed_checkpoint import trimmed_checkpoint
 
 
 def chat(processor, instruction, text):
@@ -24,10 +28,16 @@ def chat(processor, instruction, text):
 def main():
     job = json.load(open(sys.argv[1]))
     torch.set_num_threads(job["threads"])
-    started = time.perf_counter()
-    processor = AutoProcessor.from_pretrained(job["checkpoint"])
-    model = Qwen2_5_VLForConditionalGeneration.from_pretrained(job["checkpoint"], torch_dtype=torch.float32, attn_implementation="sdpa").eval()
-    load = time.perf_counter() - started
+    with tempfile.TemporaryDirectory(prefix="rge-py-3b-") as view:
+        checkpoint = trimmed_checkpoint(Path(job["checkpoint"]), Path(view))
+        started = time.perf_counter()
+        processor = AutoProcessor.from_pretrained(checkpoint)
+        model = Qwen2_5_VLForConditionalGeneration.from_pretrained(checkpoint, torch_dtype=torch.float32, attn_implementation="sdpa").eval()
+        load = time.perf_counter() - started
+    run(job, processor, model, load)
+
+
+def run(job, processor, model, load):
     emb_id = processor.tokenizer.convert_tokens_to_ids("<emb>")
     query = processor(text=chat(processor, "Describe and represent the following query for retrieval:", job["query"]), return_tensors="pt")
     target = processor(text=chat(processor, "Summarize the following passage in one word:", job["target"]) + "<emb>", return_tensors="pt")

@@ -56,9 +56,10 @@ describe("quantized and half-precision bundles", () => {
     await m.dispose();
   });
 
-  it("q8 stays within cosine 0.99 of fp32", async () => {
+  // 0.999, not 0.99: int8 products that saturate in ORT's AVX2 kernel (8-bit weight codes) gave 0.9959 here.
+  it("q8 stays within cosine 0.999 of fp32", async () => {
     const m = await loadRgeModel(out.dir, { dtype: "q8" });
-    expect(await minCosine(m)).toBeGreaterThan(0.99);
+    expect(await minCosine(m)).toBeGreaterThan(0.999);
     await m.dispose();
   });
 

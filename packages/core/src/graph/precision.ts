@@ -5,7 +5,11 @@ import { InvalidOptionError } from "../errors.js";
 export interface Precision {
   /** Element type of activations, KV cache and float weights. */
   float: "float32" | "float16";
-  /** Linear weights as floats, or block-quantized for `MatMulNBits` (float32 activations). */
+  /**
+   * Linear weights as floats; "int8": int8 per output channel for `MatMulInteger`, with activations quantized to
+   * int8 per token (`matMulInt8PerToken`); "int4": 4-bit blocks for `MatMulNBits` (float32 activations,
+   * which its kernel quantizes to int8 per block of 32).
+   */
   linear: "float" | "int8" | "int4";
   /** Token embedding table element type (fp16 halves the largest tensor at no cost for bf16 checkpoints). */
   embeddings: "float32" | "float16";

@@ -1,12 +1,14 @@
 import type { GraphBuilder } from "../graph-builder.js";
 import { matMulNBits } from "../matmul-nbits.js";
+import { matMulInt8PerToken, quantizeInt8PerChannel } from "../matmul-int8.js";
 import { quantizeNBits } from "../quantize-nbits.js";
 import { transpose2d, type TensorData } from "../tensor-data.js";
 import type { WeightSource } from "./weights.js";
 
 /**
- * `x @ W^T + b` for a Hugging Face Linear weight `[out, in]`: a MatMul with the weight stored transposed,
- * or one `MatMulNBits` node when the graph's precision quantizes Linear weights.
+ * `x @ W^T + b` for a Hugging Face Linear weight `[out, in]`: a MatMul with the weight stored transposed, one
+ * `MatMulNBits` node when the graph's precision block-quantizes Linear weights, or the per-token `MatMulInteger`
+ * form of {@link matMulInt8PerToken} for int8.
  */
 export function linear(g: GraphBuilder, w: WeightSource, x: string, prefix: string, bias: boolean): string {
   return linearWith(g, x, prefix, w.get(`${prefix}.weight`), bias ? w.get(`${prefix}.bias`) : undefined);
@@ -15,8 +17,11 @@ export function linear(g: GraphBuilder, w: WeightSource, x: string, prefix: stri
 /** {@link linear} for a weight already in hand (e.g. a tied lm_head). */
 export function linearWith(g: GraphBuilder, x: string, name: string, weight: TensorData, bias?: TensorData): string {
   const b = bias ? g.floatWeight(`${name}.bias`, bias) : undefined;
-  if (g.precision.linear !== "float") {
-    const q = quantizeNBits(weight, { bits: g.precision.linear === "int4" ? 4 : 8 });
+  if (g.precision.linear === "int8") {
+    return matMulInt8PerToken(g, x, quantizeInt8PerChannel(weight), name, b);
+  }
+  if (g.precision.linear === "int4") {
+    const q = quantizeNBits(weight, { bits: 4 });
     return matMulNBits(g, x, q, name, b ? { bias: b } : {});
   }
   const y = g.op("MatMul", [x, g.floatWeight(`${name}.weight`, transpose2d(weight))]);
