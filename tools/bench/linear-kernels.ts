@@ -71,16 +71,14 @@ function perTokenVariant(variant: "s8s8" | "u8u8"): Kernel {
       const absMax = g.op("ReduceMax", [g.op("Abs", [x])], { attrs: { axes: [-1], keepdims: 1 } });
       const rowScale = g.op("Max", [g.op("Div", [absMax, g.float32(127)]), g.float32(1e-30)]);
       const codes = g.op("Round", [g.op("Div", [x, rowScale])]);
-      const shift = g.initializer(`${name}.zp128`, { dtype: "uint8", dims: [], bytes: Uint8Array.of(128) });
+      const shifted = () => {
+        const shift = g.initializer(`${name}.zp128`, { dtype: "uint8", dims: [], bytes: Uint8Array.of(128) });
+        const weight = Uint8Array.from(new Int8Array(q.codes.bytes.buffer), (c) => c + 128);
+        const inputs = [g.cast(g.op("Add", [codes, g.float32(128)]), "float32", "uint8"), g.initializer(`${name}.uint8`, { dtype: "uint8", dims: q.codes.dims, bytes: weight })];
+        return g.op("MatMulInteger", [...inputs, shift, shift]);
+      };
       const product =
-        variant === "s8s8"
-          ? g.op("MatMulInteger", [g.cast(codes, "float32", "int8"), g.initializer(`${name}.int8`, q.codes)])
-          : g.op("MatMulInteger", [
-              g.cast(g.op("Add", [codes, g.float32(128)]), "float32", "uint8"),
-              g.initializer(`${name}.uint8`, { dtype: "uint8", dims: q.codes.dims, bytes: Uint8Array.from(new Int8Array(q.codes.bytes.buffer), (c) => c + 128) }),
-              shift,
-              shift,
-            ]);
+        variant === "s8s8" ? g.op("MatMulInteger", [g.cast(codes, "float32", "int8"), g.initializer(`${name}.int8`, q.codes)]) : shifted();
       return g.op("Mul", [g.op("Mul", [g.cast(product, "int32", "float32"), rowScale]), g.initializer(`${name}.scale`, q.scales)]);
     },
   };

@@ -29,7 +29,7 @@ export type { PullProgress, RepoKind, Snapshot } from "./hub/snapshot.js";
 export type { RepoId } from "./hub/repo-ref.js";
 export type { HubClientOptions } from "./hub/hub-client.js";
 export { listCache, removeFromCache, type CacheListing, type CacheLocations, type CachedBundleEntry, type CachedCheckpointEntry, type RemoveFromCacheOptions } from "./hub/cache-admin.js";
-export { BUNDLE_FORMAT_VERSION, type RgeManifest } from "./bundle/manifest.js";
+export { BUNDLE_FORMAT_VERSION, converterGraphVersion, hasOutdatedGraphs, type RgeManifest } from "./bundle/manifest.js";
 export { convertCheckpoint, type ConvertOptions, type ConvertProgress, type ConvertResult } from "./convert/convert-checkpoint.js";
 export { makeDecoderRgeReady, type DecoderEditResult, type GraphEditStage, type MakeDecoderRgeReadyOptions } from "./convert/graph-edit.js";
 export { connectRgeModel, isServerUrl, RgeRemoteModel, type ConnectRgeModelOptions } from "./remote/rge-remote-model.js";

@@ -4,6 +4,30 @@ import { BundleMismatchError } from "../errors.js";
 export const BUNDLE_FORMAT_VERSION = 1;
 export const MANIFEST_FILE = "rge.json";
 
+/** What `rge convert` writes into `source.producer`. */
+export const CONVERTER_PRODUCER = "@rge/core convert";
+
+/**
+ * Version of the graphs the converter writes per dtype, raised when a dtype's graphs change in a way worth
+ * converting again for (a dtype not listed is at 1). q8 2: `MatMulInteger` with int8 activations per token, where
+ * 1 was 8-bit `MatMulNBits` (0.6x the prefill speed of fp32 on CPUs without VNNI).
+ */
+export const CONVERTER_GRAPH_VERSIONS: Readonly<Record<string, number>> = { q8: 2 };
+
+/** The converter's current graph version for `dtype`. */
+export function converterGraphVersion(dtype: string): number {
+  return CONVERTER_GRAPH_VERSIONS[dtype] ?? 1;
+}
+
+/**
+ * True when `rge convert` wrote the bundle's `dtype` graphs with an older graph version than this converter's:
+ * they still load and give embeddings, but converting again gives the current, faster graphs.
+ */
+export function hasOutdatedGraphs(manifest: RgeManifest, dtype: string): boolean {
+  if (manifest.source?.producer !== CONVERTER_PRODUCER) return false; // not ours: nothing to compare
+  return (manifest.source.graphVersions?.[dtype] ?? 1) < converterGraphVersion(dtype);
+}
+
 /**
  * `rge.json`: what the runtime must not guess about a bundle. Everything else (shapes, token ids of the
  * chat template) comes from the Hugging Face configs beside it.
@@ -22,8 +46,11 @@ export interface RgeManifest {
   maxNewTokens: number;
   /** dtypes whose graph files are present, e.g. `["fp32", "q8"]`. */
   dtypes: string[];
-  /** Where the bundle came from, for humans. */
-  source?: { checkpoint?: string; producer?: string; createdAt?: string };
+  /**
+   * Where the bundle came from, for humans; `graphVersions` (the converter's graph version per dtype written,
+   * absent before graph versions existed) lets a cache tell bundles worth converting again.
+   */
+  source?: { checkpoint?: string; producer?: string; createdAt?: string; graphVersions?: Record<string, number> };
 }
 
 export function parseManifest(json: unknown, where: string): RgeManifest {

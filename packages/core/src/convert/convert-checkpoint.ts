@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { basename, join, resolve } from "node:path";
 import { GRAPHS } from "../bundle/bundle-files.js";
 import { graphFileName, parseDtype, type RgeDtype } from "../bundle/dtype.js";
+import { CONVERTER_PRODUCER, converterGraphVersion } from "../bundle/manifest.js";
 import { CheckpointInvalidError, InvalidOptionError } from "../errors.js";
 import { ExternalDataWriter } from "../graph/external-data.js";
 import { GraphBuilder } from "../graph/graph-builder.js";
@@ -110,7 +111,12 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
     embeddingDim: checkpoint.config.text.hiddenSize,
     maxNewTokens: options.maxNewTokens ?? 128,
     dtypes,
-    source: { checkpoint: basename(from), producer: "@rge/core convert", createdAt: new Date().toISOString() },
+    source: {
+      checkpoint: basename(from),
+      producer: CONVERTER_PRODUCER,
+      createdAt: new Date().toISOString(),
+      graphVersions: Object.fromEntries(dtypes.map((d) => [d, converterGraphVersion(d)])),
+    },
   });
   return { dir: to, files: listFiles(to) };
 }

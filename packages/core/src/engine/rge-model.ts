@@ -2,6 +2,7 @@ import { parseDtype } from "../bundle/dtype.js";
 import { pullModel } from "../hub/pull.js";
 import type { PullProgress } from "../hub/snapshot.js";
 import { isHubId, readBundle } from "../bundle/load-bundle.js";
+import { hasOutdatedGraphs } from "../bundle/manifest.js";
 import type { RgeDtype } from "../bundle/dtype.js";
 import { NODE_IMAGE_LOADER } from "../preprocess/image/image-source.js";
 import { parseDevice, type RgeDevice } from "../device/device.js";
@@ -93,6 +94,13 @@ export async function loadRgeModel(pathOrHubId: string, options: LoadRgeModelOpt
     dir = pulled.dir;
   }
   const bundle = readBundle(dir, dtype);
+  // A pulled bundle was converted again already, or pullModel said why not.
+  if (!isHubId(pathOrHubId) && hasOutdatedGraphs(bundle.manifest, bundle.dtype)) {
+    (options.onWarning ?? console.warn)(
+      `RGE: ${dir} holds ${bundle.dtype} graphs from an older rge convert; converting the checkpoint again gives faster ones ` +
+        `(rge convert <checkpoint> <out> --dtype ${bundle.dtype}).`,
+    );
+  }
   const sessions = await createSessions(bundle, {
     device,
     ...(options.threads ? { threads: options.threads } : {}),

@@ -33,10 +33,17 @@ export function quantizeInt8PerChannel(weight: TensorData): Int8Weight {
   for (let row = 0; row < n; row++) {
     let max = 0;
     for (let c = 0; c < k; c++) max = Math.max(max, Math.abs(w[row * k + c]!));
-    const scale = max === 0 ? 1 : Math.fround(max / INT8_WEIGHT_RANGE);
-    scales[row] = scale;
-    const limit = INT8_WEIGHT_RANGE;
-    for (let c = 0; c < k; c++) codes[c * n + row] = Math.max(-limit, Math.min(limit, roundHalfEven(w[row * k + c]! / scale)));
+    scales[row] = max === 0 ? 1 : Math.fround(max / INT8_WEIGHT_RANGE);
+  }
+  // Codes are stored transposed ([K, N]); a band of rows at a time keeps both the reads and the writes in cache.
+  const limit = INT8_WEIGHT_RANGE;
+  for (let first = 0; first < n; first += 64) {
+    const end = Math.min(n, first + 64);
+    for (let c = 0; c < k; c++) {
+      for (let row = first; row < end; row++) {
+        codes[c * n + row] = Math.max(-limit, Math.min(limit, roundHalfEven(w[row * k + c]! / scales[row]!)));
+      }
+    }
   }
   return { n, k, codes: { dtype: "int8", dims: [k, n], bytes: new Uint8Array(codes.buffer) }, scales: float32Tensor([n], scales) };
 }

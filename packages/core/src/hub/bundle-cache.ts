@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSyn
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { DTYPES } from "../bundle/dtype.js";
-import { MANIFEST_FILE } from "../bundle/manifest.js";
+import { hasOutdatedGraphs, MANIFEST_FILE, parseManifest } from "../bundle/manifest.js";
 import { RepoFolder } from "./hub-cache.js";
 import { inside, isCommitHash, type RepoId } from "./repo-ref.js";
 
@@ -29,6 +29,16 @@ export class BundleCache extends RepoFolder {
     return existsSync(join(this.bundleDir(commit, dtype), MANIFEST_FILE));
   }
 
+  /** True when the cached bundle's graphs for `dtype` came from an older `rge convert` (see `hasOutdatedGraphs`). */
+  isOutdated(commit: string, dtype: string): boolean {
+    const path = join(this.bundleDir(commit, dtype), MANIFEST_FILE);
+    try {
+      return hasOutdatedGraphs(parseManifest(JSON.parse(readFileSync(path, "utf8")), path), dtype);
+    } catch {
+      return false; // unreadable: loading it reports the problem, with the file named
+    }
+  }
+
   /** A fresh directory to build a bundle in, beside its final place (same file system, so the rename is atomic). */
   partialDir(commit: string, dtype: string): string {
     const dir = inside(this.repoDir, commit, `.${dtype}.partial-${process.pid}-${Math.random().toString(36).slice(2)}`);
@@ -36,15 +46,22 @@ export class BundleCache extends RepoFolder {
     return dir;
   }
 
-  /** Moves a finished bundle into place; if another process got there first, keeps theirs. */
-  publish(partial: string, commit: string, dtype: string): string {
+  /**
+   * Moves a finished bundle into place; if another process got there first, keeps theirs. With `replace`, an
+   * existing bundle (an outdated one, under the caller's lock) is moved aside first and removed after the swap,
+   * so the place never holds a partial bundle.
+   */
+  publish(partial: string, commit: string, dtype: string, replace = false): string {
     const dir = this.bundleDir(commit, dtype);
+    const old = replace && existsSync(dir) ? inside(this.repoDir, commit, `.${dtype}.old-${process.pid}-${Math.random().toString(36).slice(2)}`) : undefined;
+    if (old) renameSync(dir, old);
     try {
       renameSync(partial, dir);
     } catch (error) {
       if (!this.has(commit, dtype)) throw error;
       rmSync(partial, { recursive: true, force: true });
     }
+    if (old) rmSync(old, { recursive: true, force: true });
     return dir;
   }
 }

@@ -129,6 +129,44 @@ describe("pullModel from a checkpoint repo", () => {
     expect(hub.requests.length).toBe(before);
   });
 
+  it("converts a cached bundle again, offline, when an older converter wrote its q8 graphs; warns and keeps it without a checkpoint", async () => {
+    const options = caches();
+    const [q8, fp32] = [await pullModel("org/rge-tiny", { ...options, dtype: "q8" }), await pullModel("org/rge-tiny", options)];
+    /** Makes a cached bundle look written before graph versions existed (every bundle of @rge/core 0.x before q8 moved to int8). */
+    const age = (dir: string) => {
+      const path = join(dir, "rge.json");
+      const manifest = JSON.parse(readFileSync(path, "utf8")) as { source: { graphVersions?: unknown } };
+      delete manifest.source.graphVersions;
+      writeFileSync(path, JSON.stringify(manifest));
+    };
+    const pullOffline = async (extra: PullModelOptions) => {
+      const stages: string[] = [];
+      const warnings: string[] = [];
+      const pulled = await withoutNetwork(() =>
+        pullModel("org/rge-tiny", { ...options, allowNetwork: false, onProgress: (p) => stages.push(p.stage), onWarning: (w) => warnings.push(w), ...extra }),
+      );
+      return { pulled, converted: stages.includes("convert"), warnings };
+    };
+    age(q8.dir);
+    age(fp32.dir);
+    const again = await pullOffline({ dtype: "q8" });
+    expect(again).toMatchObject({ pulled: { dir: q8.dir, commit }, converted: true, warnings: [] });
+    expect((JSON.parse(readFileSync(join(q8.dir, "rge.json"), "utf8")) as { source: { graphVersions: unknown } }).source.graphVersions).toEqual({ q8: 2 });
+    expect(readdirSync(join(q8.dir, "..")).filter((d) => d.startsWith("."))).toEqual([]); // the old bundle is gone
+    expect(await pullOffline({ dtype: "q8" })).toMatchObject({ converted: false, warnings: [] }); // current now
+    expect(await pullOffline({ dtype: "fp32" })).toMatchObject({ converted: false, warnings: [] }); // fp32 graphs did not change
+
+    age(q8.dir);
+    const noCheckpoint = await pullOffline({ dtype: "q8", hubCacheDir: caches().hubCacheDir });
+    expect(noCheckpoint).toMatchObject({ pulled: { dir: q8.dir }, converted: false });
+    expect(noCheckpoint.warnings).toEqual([expect.stringMatching(/converted by an older @rge\/core.*rge cache rm org\/rge-tiny --dtype q8/)]);
+    const loadWarnings: string[] = [];
+    const model = await loadRgeModel(q8.dir, { dtype: "q8", onWarning: (w) => loadWarnings.push(w) }); // still works, and says so
+    expect(model.dimension).toBeGreaterThan(0);
+    expect(loadWarnings).toEqual([expect.stringMatching(/q8 graphs from an older rge convert.*--dtype q8/)]);
+    await model.dispose();
+  });
+
   it("asks the hub again only with checkForUpdates, and falls back to the cache when the hub is unreachable", async () => {
     const options = caches();
     await pullModel("org/rge-tiny", options);

@@ -75,6 +75,19 @@ export async function pullModel(repoId: string, options: PullModelOptions = {}):
     offline,
   });
 
+  if (cached && bundles.isOutdated(cached, dtype)) {
+    // Converted by an older @rge/core: convert again when the checkpoint is at hand, else keep it and say so.
+    const local = cachedCheckpoint(repo, revision, hub);
+    if (local?.commit === cached) {
+      await build(local, bundles, dtype, options, true);
+      return result(cached, "checkpoint", true);
+    }
+    (options.onWarning ?? console.warn)(
+      `The cached ${dtype} bundle of "${repo.id}" was converted by an older @rge/core, whose ${dtype} graphs are slower, ` +
+        `and no checkpoint to convert it again from is in the Hugging Face cache. For a repo of checkpoints, ` +
+        `\`rge cache rm ${repo.id} --dtype ${dtype}\` and a new pull convert it again; a repo of bundles needs its owner to convert again.`,
+    );
+  }
   if (cached && (!options.checkForUpdates || options.allowNetwork === false)) return result(cached, undefined, true);
   const localCheckpoint = options.checkForUpdates ? undefined : cachedCheckpoint(repo, revision, hub);
   if (localCheckpoint) {
@@ -108,12 +121,16 @@ export async function pullModel(repoId: string, options: PullModelOptions = {}):
   return result(probe.commit, probe.kind, false);
 }
 
-/** Converts (checkpoint) or links (bundle repo) a snapshot into the bundle cache, once across processes. */
-async function build(snapshot: Snapshot, bundles: BundleCache, dtype: RgeDtype, options: PullModelOptions): Promise<void> {
+/**
+ * Converts (checkpoint) or links (bundle repo) a snapshot into the bundle cache, once across processes;
+ * `replaceOutdated` converts again over a cached bundle whose graphs are outdated.
+ */
+async function build(snapshot: Snapshot, bundles: BundleCache, dtype: RgeDtype, options: PullModelOptions, replaceOutdated = false): Promise<void> {
   const { commit } = snapshot;
   const lock = `${bundles.lockDir}/${commit}-${dtype}.rge-lock`;
   await withLock(lock, options.signal, () => options.onProgress?.({ stage: "wait", file: `${dtype} bundle` }), async () => {
-    if (bundles.has(commit, dtype)) return;
+    const replace = replaceOutdated && bundles.isOutdated(commit, dtype);
+    if (bundles.has(commit, dtype) && !replace) return;
     const partial = bundles.partialDir(commit, dtype);
     try {
       if (snapshot.kind === "bundle") {
@@ -125,7 +142,7 @@ async function build(snapshot: Snapshot, bundles: BundleCache, dtype: RgeDtype, 
           onProgress: (p) => options.onProgress?.({ stage: "convert", dtype, graph: p.graph, bytes: p.bytesDone, size: p.bytesTotal }),
         });
       }
-      bundles.publish(partial, commit, dtype);
+      bundles.publish(partial, commit, dtype, replace);
     } catch (error) {
       rmSync(partial, { recursive: true, force: true });
       throw error;
