@@ -7,11 +7,12 @@
  *   RGE_BENCH_PYTHON=<python with tools/reference/requirements-reference.txt> adds the authors' path (fp32 PyTorch).
  *
  * Writes the random bf16 checkpoint once (~7.5 GB, cached in the work folder), converts it to each dtype once
- * (`rge convert`, one bundle folder per dtype; fp32 is ~15 GB), measures the read bandwidth a decode step can use,
- * then runs each dtype in a process of its own and prints one table: load time and peak RSS, prefill tokens/s,
- * decode ms/token against its floor (decoder bytes / read bandwidth), a text query and an image query with their
- * vision / prefill / decode split, a target and eight targets, and eight queries batched. The machine should be
- * otherwise idle: every figure is wall-clock time.
+ * (`rge convert`, one bundle folder per dtype, again when an older converter wrote it; fp32 is ~15 GB), measures
+ * the read bandwidth a decode step can use (again in each dtype's process), then runs each dtype in a process of
+ * its own and prints one table: load time and peak RSS, prefill tokens/s, decode ms/token against its floor
+ * (decoder bytes / read bandwidth), a text query and an image query with their vision / prefill / decode split, a
+ * target and eight targets, and eight queries batched. The machine should be otherwise idle: every figure is
+ * wall-clock time.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -19,6 +20,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { gradientPng } from "@rge/core/testing";
 import { graphFileName, type RgeDtype } from "../../packages/core/src/bundle/dtype.js";
+import { hasOutdatedGraphs, MANIFEST_FILE, parseManifest } from "../../packages/core/src/bundle/manifest.js";
 import { ensure3bCheckpoint, shapes3b } from "./checkpoint-3b.js";
 import { describeCpu } from "./machine.js";
 import { readBandwidth } from "./read-bandwidth.js";
@@ -102,11 +104,13 @@ function besides<T>(what: string, measure: () => T): T | undefined {
   }
 }
 
-/** `work/bundle-<dtype>`, converted from the checkpoint by the `rge` CLI unless it is there. */
+/** `work/bundle-<dtype>`, converted from the checkpoint by the `rge` CLI unless it is there with current graphs. */
 function ensureBundle(dtype: RgeDtype): string {
   const out = join(work, `bundle-${dtype}`);
-  if (existsSync(join(out, "onnx", graphFileName("decoder_model_merged", dtype)))) return out;
-  log(`converting to ${dtype} (once)…`);
+  const manifest = join(out, MANIFEST_FILE);
+  const present = existsSync(join(out, "onnx", graphFileName("decoder_model_merged", dtype))) && existsSync(manifest);
+  if (present && !hasOutdatedGraphs(parseManifest(JSON.parse(readFileSync(manifest, "utf8")), manifest), dtype)) return out;
+  log(present ? `converting to ${dtype} again (an older converter wrote ${out})…` : `converting to ${dtype} (once)…`);
   const cli = join(root, "packages", "core", "src", "cli", "main.ts");
   const r = spawnSync(process.execPath, [tsx, "--conditions=@rge/source", cli, "convert", checkpoint, out, "--dtype", dtype, "--overwrite"], { stdio: ["ignore", "ignore", "inherit"] });
   if (r.status !== 0) throw new Error(`rge convert --dtype ${dtype} failed (exit ${r.status})`);
