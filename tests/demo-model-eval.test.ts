@@ -3,7 +3,8 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "@rge/core/testing";
-import { DEMO_SUBSETS, demoEvalFlags, demoMetrics, demoModel, writeDemoBenchmark, type DemoSubset } from "@rge/example-demo-model";
+import { convertCheckpoint } from "@rge/core";
+import { DEMO_SUBSETS, demoCheckpointDir, demoEvalFlags, demoMetrics, demoModel, writeDemoBenchmark, type DemoSubset } from "@rge/example-demo-model";
 import { afterAll, describe, expect, it } from "vitest";
 
 const tmp = tempDir("rge-demo-eval-");
@@ -15,8 +16,8 @@ const tsx = join(evalPkg, "node_modules", "tsx", "dist", "cli.mjs");
 type Scores = Record<DemoSubset, number>;
 
 /** Runs the `rge-eval` command line on every subset of the mini benchmark; returns P@1 per reasoning mode and subset. */
-function rgeEval(data: string, model: string, reasoning: "on" | "off" | "both", out: string): Record<string, Scores> {
-  const args = ["--conditions=@rge/source", join(evalPkg, "src", "cli", "main.ts"), "--data", data, "--images", data, "--model", model];
+function rgeEval(data: string, model: string, reasoning: "on" | "off" | "both", out: string, dtype = "fp32"): Record<string, Scores> {
+  const args = ["--conditions=@rge/source", join(evalPkg, "src", "cli", "main.ts"), "--data", data, "--images", data, "--model", model, "--dtype", dtype];
   const r = spawnSync(process.execPath, [tsx, ...args, ...demoEvalFlags(), "--subsets", DEMO_SUBSETS.join(","), "--reasoning", reasoning, "--out", out], {
     encoding: "utf8",
   });
@@ -72,5 +73,21 @@ describe("the demo model on its held-out mini benchmark, through rge-eval", () =
       expect(js.reasoning - js.direct, subset).toBeGreaterThan(0.9 * (trained.reasoning - trained.direct));
       expect(trained.reasoning - trained.direct, subset).toBeGreaterThan(0.05);
     }
+  });
+
+  // A trained model, unlike the random parity fixture: its activations are those quantization meets in use.
+  it("keeps every task's held-out P@1 with reasoning within 0.02 of the training script's in q8 and q4 bundles", async () => {
+    const tasks = demoMetrics().tasks;
+    const data = join(tmp.dir, "data-quantized");
+    writeDemoBenchmark(data);
+    const bundle = join(tmp.dir, "quantized");
+    await convertCheckpoint(demoCheckpointDir(), bundle, { dtypes: ["q8", "q4"] });
+    const lines: string[] = [];
+    for (const dtype of ["q8", "q4"]) {
+      const scores = rgeEval(data, bundle, "on", join(tmp.dir, `out-${dtype}`), dtype)["on"]!;
+      lines.push(`  ${dtype}: ${DEMO_SUBSETS.map((s) => `${s} ${scores[s].toFixed(3)} (fp32 ${tasks[s].rge_reasoning.p_at_1.toFixed(3)})`).join(", ")}`);
+      for (const subset of DEMO_SUBSETS) expect(scores[subset], `${dtype} ${subset}`).toBeGreaterThanOrEqual(tasks[subset].rge_reasoning.p_at_1 - 0.02);
+    }
+    console.log(`demo model, held-out P@1 with reasoning, quantized:\n${lines.join("\n")}`);
   });
 });
