@@ -15,9 +15,11 @@ export interface MatMulNBitsOptions {
   bias?: string;
   /**
    * Default 4, the only fast path for 8 bits: measured with ORT 1.30 on x86 CPU, 8-bit at levels 0-3 has no
-   * packed kernel and dequantizes the whole weight on every call (25-40x slower than a float MatMul), while
-   * level 4 runs q8 and q4 several times faster than float. Its int8 activations move outputs by about
-   * 5e-3 of max|y| and lower the cosine to the float result by about 1e-5, far below the 4-bit weight error.
+   * packed kernel and dequantizes the whole weight on every call (25-40x slower than a float MatMul). Level 4
+   * decodes single rows several times faster than float; over many rows on AVX2 without VNNI it ran 4-bit at
+   * 0.8-1.05x and 8-bit at 0.6-0.8x float, which is why q8 bundles use `MatMulInteger` instead. Its int8
+   * activations move outputs by about 5e-3 of max|y| and lower the cosine to the float result by about 1e-5,
+   * far below the 4-bit weight error.
    * Pass 1 to get `x @ dequantize(W)^T` to float rounding (tests, debugging).
    */
   accuracyLevel?: MatMulNBitsAccuracyLevel;
