@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { QWEN2_5_VL_3B_SHAPES, writeRandomCheckpoint, type CheckpointShapes } from "@rge/core/testing";
+import { treeBytes } from "../../packages/core/src/hub/bundle-cache.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const templateFiles = join(root, "packages/core/src/convert/__fixtures__/reference/checkpoint");
@@ -32,14 +33,8 @@ export function ensure3bCheckpoint(work: string, log: (line: string) => void = c
     const t0 = performance.now();
     writeRandomCheckpoint(checkpoint, shapes, templateFiles);
     writeFileSync(recorded, JSON.stringify(shapes));
-    log(`wrote random 3B-shaped checkpoint in ${((performance.now() - t0) / 1000).toFixed(0)} s (${(dirBytes(checkpoint) / 1e9).toFixed(2)} GB)`);
+    log(`wrote random 3B-shaped checkpoint in ${((performance.now() - t0) / 1000).toFixed(0)} s (${(treeBytes(checkpoint) / 1e9).toFixed(2)} GB)`);
   }
   return checkpoint;
 }
 
-/** Bytes of every file under `dir`. */
-export function dirBytes(dir: string): number {
-  let total = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) total += e.isDirectory() ? dirBytes(join(dir, e.name)) : statSync(join(dir, e.name)).size;
-  return total;
-}

@@ -9,7 +9,8 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { dirBytes, ensure3bCheckpoint } from "./checkpoint-3b.js";
+import { treeBytes } from "../../packages/core/src/hub/bundle-cache.js";
+import { ensure3bCheckpoint } from "./checkpoint-3b.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const work = process.argv[2] ?? "/tmp/rge-bench-3b";
@@ -26,6 +27,6 @@ for (const dtype of dtypes) {
   if (r.status !== 0) throw new Error(`convert ${dtype} failed:\n${r.stdout}\n${r.stderr}`);
   const wall = /Elapsed \(wall clock\) time.*: (.*)/.exec(r.stderr)?.[1];
   const rss = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1]) / 1024 / 1024;
-  console.log(`${dtype}: wall ${wall}, peak RSS ${rss.toFixed(2)} GiB, bundle ${(dirBytes(out) / 1e9).toFixed(2)} GB`);
+  console.log(`${dtype}: wall ${wall}, peak RSS ${rss.toFixed(2)} GiB, bundle ${(treeBytes(out) / 1e9).toFixed(2)} GB`);
   for (const f of readdirSync(join(out, "onnx"))) console.log(`  onnx/${f}: ${(statSync(join(out, "onnx", f)).size / 1e9).toFixed(3)} GB`);
 }

@@ -12,7 +12,7 @@
 import { parseArgs } from "node:util";
 import * as ort from "onnxruntime-node";
 import { GraphBuilder } from "../../packages/core/src/graph/graph-builder.js";
-import { matMulInt8PerToken, quantizeInt8PerChannel } from "../../packages/core/src/graph/matmul-int8.js";
+import { matMulInt8PerToken, perTokenCodes, quantizeInt8PerChannel } from "../../packages/core/src/graph/matmul-int8.js";
 import { matMulNBits, type MatMulNBitsAccuracyLevel } from "../../packages/core/src/graph/matmul-nbits.js";
 import { quantizeNBits } from "../../packages/core/src/graph/quantize-nbits.js";
 import { float32Tensor, transpose2d, type TensorData } from "../../packages/core/src/graph/tensor-data.js";
@@ -68,9 +68,7 @@ function perTokenVariant(variant: "s8s8" | "u8u8"): Kernel {
     name: `q8-tok-${variant}`,
     build: (g, x, w, name) => {
       const q = quantizeInt8PerChannel(w);
-      const absMax = g.op("ReduceMax", [g.op("Abs", [x])], { attrs: { axes: [-1], keepdims: 1 } });
-      const rowScale = g.op("Max", [g.op("Div", [absMax, g.float32(127)]), g.float32(1e-30)]);
-      const codes = g.op("Round", [g.op("Div", [x, rowScale])]);
+      const { codes, rowScale } = perTokenCodes(g, x, name);
       const shifted = () => {
         const shift = g.initializer(`${name}.zp128`, { dtype: "uint8", dims: [], bytes: Uint8Array.of(128) });
         const weight = Uint8Array.from(new Int8Array(q.codes.bytes.buffer), (c) => c + 128);

@@ -62,13 +62,22 @@ export function quantizeInt8PerChannel(weight: TensorData): Int8Weight {
  * does not coarsen every other token's codes.
  */
 export function matMulInt8PerToken(g: GraphBuilder, x: string, q: Int8Weight, name: string, bias?: string): string {
-  const absMax = g.op("ReduceMax", [g.op("Abs", [x])], { attrs: { axes: [-1], keepdims: 1 }, name: `${name}/RowMax` });
-  // An all-zero row (left padding) keeps a positive scale, so its codes are 0 and nothing divides by 0.
-  const rowScale = g.op("Max", [g.op("Div", [absMax, g.float32(127)]), g.float32(1e-30)]);
-  const shifted = g.op("Add", [g.op("Round", [g.op("Div", [x, rowScale])]), g.float32(128)]);
-  const codes = g.cast(shifted, "float32", "uint8"); // 1..255
+  const { codes: signed, rowScale } = perTokenCodes(g, x, name);
+  const codes = g.cast(g.op("Add", [signed, g.float32(128)]), "float32", "uint8"); // 1..255
   const zeroPoint = g.initializer(`${name}.input_zero_point`, { dtype: "uint8", dims: [], bytes: Uint8Array.of(128) });
   const product = g.op("MatMulInteger", [codes, g.initializer(`${name}.weight_int8`, q.codes), zeroPoint], { name: `${name}/MatMulInteger` });
   const y = g.op("Mul", [g.op("Mul", [g.cast(product, "int32", "float32"), rowScale]), g.initializer(`${name}.weight_scale`, q.scales)]);
   return bias ? g.op("Add", [y, bias]) : y;
+}
+
+/**
+ * Each row of `x [..., K]` as symmetric int8 codes, still in float32 (`round(x / rowScale)`, -127..127), with
+ * its scale `rowScale [..., 1] = max|x_row| / 127`. ONNX Runtime merges the identical copies that the layers
+ * reading one input (q, k and v; gate and up) build, so each input is quantized once.
+ */
+export function perTokenCodes(g: GraphBuilder, x: string, name: string): { codes: string; rowScale: string } {
+  const absMax = g.op("ReduceMax", [g.op("Abs", [x])], { attrs: { axes: [-1], keepdims: 1 }, name: `${name}/RowMax` });
+  // An all-zero row (left padding) keeps a positive scale, so its codes are 0 and nothing divides by 0.
+  const rowScale = g.op("Max", [g.op("Div", [absMax, g.float32(127)]), g.float32(1e-30)]);
+  return { codes: g.op("Round", [g.op("Div", [x, rowScale])]), rowScale };
 }
